@@ -1,0 +1,149 @@
+// Local OAuth2/OIDC authorization server for the mail-oauth tests (oidc-provider by panva).
+// Loopback only. Interactions (login + consent) are auto-approved so that any
+// HTTP client with a cookie jar that follows redirects completes the code flow
+// (mail_oauth_tests::browser::Browser does exactly that).
+//
+// What the tests rely on beyond a stock provider:
+// - RFC 9207: oidc-provider 9 always adds `iss` to authorization responses and
+//   advertises `authorization_response_iss_parameter_supported: true`; keep it.
+// - RFC 8252 loopback redirects: the clients are `application_type: native`, for
+//   which oidc-provider accepts `http://127.0.0.1:<any port>/callback` against the
+//   registered `http://127.0.0.1/callback` (Client#redirectAllowed strips the port
+//   of loopback URIs). tests/tests/peer_stack.rs checks it with ephemeral ports.
+// - login_hint picks the account; login_hint=deny@example.test answers access_denied.
+import http from 'node:http';
+import { generateKeyPair, exportJWK } from 'jose';
+import Provider, { errors } from 'oidc-provider';
+
+const HOST = process.env.AS_HOST || '127.0.0.1';
+const PORT = Number(process.env.AS_PORT || 10090);
+const ISSUER = process.env.AS_ISSUER || `http://${HOST}:${PORT}`;
+const ACCESS_TTL = Number(process.env.AS_ACCESS_TTL || 600);
+const DEFAULT_USER = process.env.AS_DEFAULT_USER || 'alice@example.test';
+// Never listen beyond loopback: the clients' secrets are public test fixtures.
+if (!['127.0.0.1', '::1', 'localhost'].includes(HOST)) {
+  console.error(`AS_HOST=${HOST} refused: the test AS listens on loopback only`);
+  process.exit(2);
+}
+
+// Known accounts. accountId == sub == email == mail login name.
+const ACCOUNTS = new Set(['alice@example.test', 'bob@example.test', 'svc@example.test']);
+// Client-credentials tokens act for this mailbox (like M365 app-only IMAP access).
+const CC_ACCOUNTS = { 'mail-confidential': 'svc@example.test' };
+
+const loopbackRedirects = ['http://127.0.0.1/callback', 'http://localhost/callback', 'http://[::1]/callback'];
+const clients = [
+  { // public native app: PKCE, loopback redirect with any port (RFC 8252)
+    client_id: 'mail-public', token_endpoint_auth_method: 'none', application_type: 'native',
+    redirect_uris: loopbackRedirects, response_types: ['code'],
+    grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
+  },
+  { // confidential client (client_secret_basic or client_secret_post both accepted)
+    client_id: 'mail-confidential', client_secret: 'mail-confidential-secret',
+    token_endpoint_auth_method: 'client_secret_basic', application_type: 'native',
+    redirect_uris: loopbackRedirects, response_types: ['code'],
+    grant_types: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'],
+  },
+  { // public client whose access tokens live only AS_SHORT_TTL seconds (expiry tests)
+    client_id: 'mail-short', token_endpoint_auth_method: 'none', application_type: 'native',
+    redirect_uris: loopbackRedirects, response_types: ['code'],
+    grant_types: ['authorization_code', 'refresh_token'],
+  },
+  { // resource server (Dovecot) that calls the introspection endpoint
+    client_id: 'dovecot', client_secret: 'dovecot-secret',
+    redirect_uris: [], response_types: [], grant_types: [],
+  },
+];
+
+const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+const jwk = { ...(await exportJWK(privateKey)), kid: 'peers-rs256', alg: 'RS256', use: 'sig' };
+
+const provider = new Provider(ISSUER, {
+  clients,
+  jwks: { keys: [jwk] },
+  cookies: { keys: ['peers-local-test-cookie-key'] },
+  scopes: ['openid', 'offline_access', 'email', 'profile', 'mail'],
+  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+  pkce: { required: () => true },                 // PKCE (S256) mandatory for every code flow
+  clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
+  features: {
+    devInteractions: { enabled: false },          // replaced by the auto-approve below
+    introspection: {                              // RFC 7662, used by Dovecot
+      enabled: true,
+      allowedPolicy: async (ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === client.clientId,
+    },
+    revocation: { enabled: true },                // RFC 7009
+    deviceFlow: { enabled: true },                // RFC 8628
+    clientCredentials: { enabled: true },
+    userinfo: { enabled: true },
+  },
+  async findAccount(ctx, id) {
+    if (!ACCOUNTS.has(id)) return undefined;
+    return { accountId: id, async claims() { return { sub: id, email: id, email_verified: true, name: id.split('@')[0] }; } };
+  },
+  // refresh tokens for every client allowed to use them, no offline_access needed
+  issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
+  rotateRefreshToken: () => true,                 // always rotate; reuse of an old one fails
+  async extraTokenClaims(ctx, token) {            // returned as top-level introspection claims
+    if (token.kind === 'ClientCredentials') {
+      const acct = CC_ACCOUNTS[token.clientId];
+      return acct ? { email: acct, username: acct } : undefined;
+    }
+    if (token.accountId) return { email: token.accountId, username: token.accountId };
+    return undefined;
+  },
+  ttl: {
+    AccessToken: (ctx, token, client) => (client && client.clientId === 'mail-short'
+      ? Number(process.env.AS_SHORT_TTL || 3) : ACCESS_TTL),
+    ClientCredentials: ACCESS_TTL,
+    AuthorizationCode: 60,
+    DeviceCode: 600,
+    RefreshToken: 14 * 24 * 3600,
+    Grant: 14 * 24 * 3600,
+    IdToken: 3600,
+    Interaction: 600,
+    Session: 14 * 24 * 3600,
+  },
+  interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+  renderError(ctx, out) { ctx.type = 'json'; ctx.body = out; },
+});
+provider.proxy = false;
+
+// Auto-approving interaction endpoint: login as login_hint (if a known account)
+// or AS_DEFAULT_USER; login_hint=deny@example.test answers access_denied.
+provider.use(async (ctx, next) => {
+  const m = /^\/interaction\/([^/]+)$/.exec(ctx.path);
+  if (!m || ctx.method !== 'GET') return next();
+  const details = await provider.interactionDetails(ctx.req, ctx.res);
+  const { prompt, params, session, grantId } = details;
+  let result;
+  if (params.login_hint === 'deny@example.test') {
+    result = { error: 'access_denied', error_description: 'user denied (test account)' };
+  } else if (prompt.name === 'login') {
+    const who = ACCOUNTS.has(params.login_hint) ? params.login_hint : DEFAULT_USER;
+    result = { login: { accountId: who, remember: false } };
+  } else if (prompt.name === 'consent') {
+    const grant = grantId ? await provider.Grant.find(grantId)
+      : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+    const d = prompt.details;
+    if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
+    if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
+    if (d.missingResourceScopes) for (const [ind, sc] of Object.entries(d.missingResourceScopes)) grant.addResourceScope(ind, sc.join(' '));
+    result = { consent: { grantId: await grant.save() } };
+  } else {
+    throw new errors.InvalidRequest(`unsupported prompt ${prompt.name}`);
+  }
+  console.log(`interaction ${m[1]} prompt=${prompt.name} -> ${JSON.stringify(result).slice(0, 120)}`);
+  const redirectTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: true });
+  ctx.status = 303;
+  ctx.redirect(redirectTo);
+});
+
+for (const ev of ['grant.error', 'introspection.error', 'revocation.error', 'server_error']) {
+  provider.on(ev, (ctx, err) => console.error(ev, err && (err.error_description || err.message)));
+}
+provider.on('grant.success', (ctx) => console.log('grant.success', ctx.oidc.params.grant_type));
+
+const server = http.createServer(provider.callback());
+server.listen(PORT, HOST, () => console.log(`oidc-provider listening on ${ISSUER} (pid ${process.pid})`));
+for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => server.close(() => process.exit(0)));

@@ -1,0 +1,11 @@
+//! The reference host for the mail-oauth component: load it once, call it
+//! many times, each call in a fresh sandboxed instance whose only way out is
+//! an HTTP client behind a deny-by-default egress policy.
+
+pub mod error;
+pub mod http_client;
+pub mod model;
+pub mod plugin;
+
+pub use error::{Error, OAuthError};
+pub use plugin::{LoadOptions, LoadSource, Plugin, Session};

@@ -1,0 +1,543 @@
+//! Loading the component and calling its exports.
+//!
+//! [`Plugin`] compiles the component once (or loads a precompiled artifact
+//! from its cache), links the imports once and keeps an `InstancePre`. Every
+//! operation then gets a fresh [`Session`]: a new `Store` and instance, so that
+//! nothing one call leaves in linear memory is seen by the next. The component
+//! is stateless by contract, so this costs only the instantiation.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::error::{Error, OAuthError};
+use crate::http_client::{HttpClient, HttpError, HttpRequest};
+use crate::model::{
+    AuthorizationOptions, Client, ClientAuth, PendingAuthorization, Provider, Secret, TokenKind,
+    TokenSet,
+};
+
+// Generated bindings stay private: their records derive `Debug` with every
+// field, secrets included. Callers get `crate::model` types instead.
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "plugin",
+    });
+}
+
+use bindings::mail_oauth::plugin::{http as wit_http, types as wit};
+
+/// Where the `mail-oauth` CLI and the tests find the component when no path
+/// is given: the workspace's release build of `guest/`.
+pub const DEFAULT_COMPONENT_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../target/wasm32-wasip2/release/mail_oauth_guest.wasm"
+);
+
+/// How a [`Plugin`] is loaded.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Directory for precompiled artifacts (`<hash>.cwasm`). `None` compiles
+    /// on every load.
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// How a [`Plugin`] was obtained, for diagnostics and benchmarks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadSource {
+    /// Compiled from the component bytes (and written to the cache if any).
+    Compiled,
+    /// Deserialized from a precompiled artifact in the cache.
+    Precompiled,
+}
+
+/// The loaded component: compiled code plus linked imports, ready to
+/// instantiate many times, from many threads.
+pub struct Plugin {
+    engine: Engine,
+    pre: bindings::PluginPre<HostState>,
+    source: LoadSource,
+}
+
+/// The per-store state the imports see.
+struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    http: Arc<HttpClient>,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl wit_http::Host for HostState {
+    fn send(&mut self, req: wit_http::Request) -> Result<wit_http::Response, wit_http::HttpError> {
+        let request = HttpRequest {
+            method: req.method,
+            url: req.url,
+            headers: req.headers.into_iter().map(|h| (h.name, h.value)).collect(),
+            body: req.body,
+        };
+        match self.http.send(request) {
+            Ok(resp) => Ok(wit_http::Response {
+                status: resp.status,
+                headers: resp
+                    .headers
+                    .into_iter()
+                    .map(|(name, value)| wit_http::Header { name, value })
+                    .collect(),
+                body: resp.body,
+            }),
+            Err(e) => Err(http_error_to_wit(e)),
+        }
+    }
+}
+
+impl wit::Host for HostState {}
+
+fn http_error_to_wit(e: HttpError) -> wit_http::HttpError {
+    match e {
+        HttpError::Denied(s) => wit_http::HttpError::Denied(s),
+        HttpError::Unreachable(s) => wit_http::HttpError::Unreachable(s),
+        HttpError::Timeout => wit_http::HttpError::Timeout,
+        HttpError::Tls(s) => wit_http::HttpError::Tls(s),
+        HttpError::TooLarge => wit_http::HttpError::TooLarge,
+        HttpError::Other(s) => wit_http::HttpError::Other(s),
+    }
+}
+
+fn http_error_from_wit(e: wit_http::HttpError) -> HttpError {
+    match e {
+        wit_http::HttpError::Denied(s) => HttpError::Denied(s),
+        wit_http::HttpError::Unreachable(s) => HttpError::Unreachable(s),
+        wit_http::HttpError::Timeout => HttpError::Timeout,
+        wit_http::HttpError::Tls(s) => HttpError::Tls(s),
+        wit_http::HttpError::TooLarge => HttpError::TooLarge,
+        wit_http::HttpError::Other(s) => HttpError::Other(s),
+    }
+}
+
+impl Plugin {
+    /// The engine configuration shared by every load.
+    fn engine() -> anyhow::Result<Engine> {
+        let mut config = Config::new();
+        // The exports are plain synchronous calls; the host's HTTP import blocks
+        // the calling thread, which is what a CLI or a thread-per-request server
+        // wants. No async support compiled into the calls: cheaper entry/exit.
+        config.wasm_component_model(true);
+        // Optimize generated code for speed: the component is compiled once
+        // and cached, so compile time matters less than call time.
+        config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+        Ok(Engine::new(&config)?)
+    }
+
+    /// Loads the component at `path`.
+    pub fn load(path: &Path, options: &LoadOptions) -> anyhow::Result<Self> {
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read the component {}", path.display()))?;
+        Self::from_bytes(&bytes, options)
+    }
+
+    /// Loads the component from its bytes, using the precompiled cache when
+    /// `options.cache_dir` is set.
+    pub fn from_bytes(bytes: &[u8], options: &LoadOptions) -> anyhow::Result<Self> {
+        let engine = Self::engine()?;
+        let (component, source) = match &options.cache_dir {
+            Some(dir) => load_cached(&engine, bytes, dir)?,
+            None => (Component::new(&engine, bytes)?, LoadSource::Compiled),
+        };
+        let mut linker = Linker::<HostState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        bindings::Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+        let pre = bindings::PluginPre::new(linker.instantiate_pre(&component)?)?;
+        Ok(Self {
+            engine,
+            pre,
+            source,
+        })
+    }
+
+    /// Whether this load compiled the component or used the cache.
+    pub fn source(&self) -> LoadSource {
+        self.source
+    }
+
+    /// A fresh instance whose `http` import goes through `http`.
+    pub fn session(&self, http: Arc<HttpClient>) -> anyhow::Result<Session> {
+        // The guest sees no environment, arguments, files, sockets or stdio:
+        // its only way out is the `http` import, behind `http`'s policy.
+        let wasi = WasiCtx::builder()
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        let mut store = Store::new(
+            &self.engine,
+            HostState {
+                wasi,
+                table: ResourceTable::new(),
+                http,
+            },
+        );
+        let instance = self.pre.instantiate(&mut store)?;
+        Ok(Session { store, instance })
+    }
+}
+
+/// A precompiled artifact is valid for one component and one engine
+/// configuration: the file name hashes both.
+fn cache_key(engine: &Engine, bytes: &[u8]) -> String {
+    let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut engine_hash);
+    let mut h = Sha256::new();
+    h.update(bytes);
+    h.update(engine_hash.finish().to_le_bytes());
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    let digest = h.finalize();
+    digest.iter().take(20).map(|b| format!("{b:02x}")).collect()
+}
+
+fn load_cached(
+    engine: &Engine,
+    bytes: &[u8],
+    dir: &Path,
+) -> anyhow::Result<(Component, LoadSource)> {
+    let path = dir.join(format!("{}.cwasm", cache_key(engine, bytes)));
+    if path.exists() {
+        match deserialize_artifact(engine, &path) {
+            Ok(c) => return Ok((c, LoadSource::Precompiled)),
+            // A truncated or foreign file is rebuilt rather than trusted.
+            Err(_) => {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+    let component = Component::new(engine, bytes)?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the cache dir {}", dir.display()))?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, component.serialize()?)?;
+    std::fs::rename(&tmp, &path)?;
+    Ok((component, LoadSource::Compiled))
+}
+
+#[expect(
+    unsafe_code,
+    reason = "wasmtime trusts precompiled code; we only read artifacts we wrote into our own cache dir, named by the hash of the component and engine"
+)]
+fn deserialize_artifact(engine: &Engine, path: &Path) -> anyhow::Result<Component> {
+    // SAFETY: the file was produced by `Component::serialize` of this same
+    // engine configuration (its name is the hash of both) in a directory the
+    // host owns; wasmtime additionally checks the header and version.
+    Ok(unsafe { Component::deserialize_file(engine, path) }?)
+}
+
+/// One instance of the component in its own store.
+pub struct Session {
+    store: Store<HostState>,
+    instance: bindings::Plugin,
+}
+
+impl Session {
+    /// The built-in provider presets.
+    pub fn providers(&mut self) -> Result<Vec<Provider>, Error> {
+        let list = self.instance.mail_oauth_plugin_oauth().call_providers(&mut self.store)?;
+        Ok(list.into_iter().map(provider_from_wit).collect())
+    }
+
+    /// Google.
+    pub fn google(&mut self) -> Result<Provider, Error> {
+        self.preset(wit::PresetKind::Google)
+    }
+
+    /// Microsoft identity platform v2 for `tenant`.
+    pub fn microsoft(&mut self, tenant: &str) -> Result<Provider, Error> {
+        self.preset(wit::PresetKind::Microsoft(tenant.to_owned()))
+    }
+
+    fn preset(&mut self, kind: wit::PresetKind) -> Result<Provider, Error> {
+        let p = self.instance.mail_oauth_plugin_oauth().call_preset(&mut self.store, &kind)??;
+        Ok(provider_from_wit(p))
+    }
+
+    /// OIDC / RFC 8414 discovery from an issuer URL.
+    pub fn discover(&mut self, issuer: &str) -> Result<Provider, Error> {
+        let p = self
+            .instance
+            .mail_oauth_plugin_oauth()
+            .call_discover(&mut self.store, issuer)??;
+        Ok(provider_from_wit(p))
+    }
+
+    /// Builds the authorization URL and the secrets to keep.
+    pub fn begin_authorization(
+        &mut self,
+        provider: &Provider,
+        client: &Client,
+        options: &AuthorizationOptions,
+    ) -> Result<PendingAuthorization, Error> {
+        let options = wit::AuthorizationOptions {
+            scopes: options.scopes.clone(),
+            login_hint: options.login_hint.clone(),
+        };
+        let p = self.instance.mail_oauth_plugin_oauth().call_begin_authorization(
+            &mut self.store,
+            &provider_to_wit(provider),
+            &client_to_wit(client),
+            &options,
+        )??;
+        Ok(PendingAuthorization {
+            url: p.url,
+            state: Secret::new(p.state),
+            pkce_verifier: Secret::new(p.pkce_verifier),
+            nonce: p.nonce.map(Secret::new),
+            redirect_uri: p.redirect_uri,
+            scopes: p.scopes,
+        })
+    }
+
+    /// Checks the callback and exchanges the code.
+    pub fn complete_authorization(
+        &mut self,
+        provider: &Provider,
+        client: &Client,
+        pending: &PendingAuthorization,
+        callback: &str,
+        now: u64,
+    ) -> Result<TokenSet, Error> {
+        let pending = wit::PendingAuthorization {
+            url: pending.url.clone(),
+            state: pending.state.expose().to_owned(),
+            pkce_verifier: pending.pkce_verifier.expose().to_owned(),
+            nonce: pending.nonce.as_ref().map(|n| n.expose().to_owned()),
+            redirect_uri: pending.redirect_uri.clone(),
+            scopes: pending.scopes.clone(),
+        };
+        let t = self.instance.mail_oauth_plugin_oauth().call_complete_authorization(
+            &mut self.store,
+            &provider_to_wit(provider),
+            &client_to_wit(client),
+            &pending,
+            callback,
+            now,
+        )??;
+        Ok(tokens_from_wit(t))
+    }
+
+    /// Refreshes unconditionally.
+    pub fn refresh(
+        &mut self,
+        provider: &Provider,
+        client: &Client,
+        tokens: &TokenSet,
+        now: u64,
+    ) -> Result<TokenSet, Error> {
+        let t = self.instance.mail_oauth_plugin_oauth().call_refresh(
+            &mut self.store,
+            &provider_to_wit(provider),
+            &client_to_wit(client),
+            &tokens_to_wit(tokens),
+            now,
+        )??;
+        Ok(tokens_from_wit(t))
+    }
+
+    /// Refreshes when the access token expires within `skew` seconds; the
+    /// boolean says whether it did (and so whether to store the result).
+    pub fn ensure_fresh(
+        &mut self,
+        provider: &Provider,
+        client: &Client,
+        tokens: &TokenSet,
+        now: u64,
+        skew: u32,
+    ) -> Result<(TokenSet, bool), Error> {
+        let f = self.instance.mail_oauth_plugin_oauth().call_ensure_fresh(
+            &mut self.store,
+            &provider_to_wit(provider),
+            &client_to_wit(client),
+            &tokens_to_wit(tokens),
+            now,
+            skew,
+        )??;
+        Ok((tokens_from_wit(f.tokens), f.refreshed))
+    }
+
+    /// Revokes a token at the provider.
+    pub fn revoke(
+        &mut self,
+        provider: &Provider,
+        client: &Client,
+        token: &Secret,
+        kind: TokenKind,
+    ) -> Result<(), Error> {
+        let kind = match kind {
+            TokenKind::AccessToken => wit::TokenKind::AccessToken,
+            TokenKind::RefreshToken => wit::TokenKind::RefreshToken,
+        };
+        self.instance.mail_oauth_plugin_oauth().call_revoke(
+            &mut self.store,
+            &provider_to_wit(provider),
+            &client_to_wit(client),
+            token.expose(),
+            kind,
+        )??;
+        Ok(())
+    }
+
+    /// The XOAUTH2 initial client response (base64).
+    pub fn xoauth2(&mut self, user: &str, access_token: &Secret) -> Result<Secret, Error> {
+        let s = self.instance.mail_oauth_plugin_sasl().call_xoauth2(
+            &mut self.store,
+            user,
+            access_token.expose(),
+        )??;
+        Ok(Secret::new(s))
+    }
+
+    /// The OAUTHBEARER initial client response (base64).
+    pub fn oauthbearer(
+        &mut self,
+        user: &str,
+        host: &str,
+        port: u16,
+        access_token: &Secret,
+    ) -> Result<Secret, Error> {
+        let s = self.instance.mail_oauth_plugin_sasl().call_oauthbearer(
+            &mut self.store,
+            user,
+            host,
+            port,
+            access_token.expose(),
+        )??;
+        Ok(Secret::new(s))
+    }
+
+    /// Decodes a server's SASL error challenge.
+    pub fn parse_sasl_failure(&mut self, challenge: &str) -> Result<SaslFailure, Error> {
+        let f = self
+            .instance
+            .mail_oauth_plugin_sasl()
+            .call_parse_failure(&mut self.store, challenge)??;
+        Ok(SaslFailure {
+            status: f.status,
+            schemes: f.schemes,
+            scope: f.scope,
+        })
+    }
+}
+
+/// A decoded SASL error challenge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaslFailure {
+    /// `status`, e.g. `401` or `invalid_token`.
+    pub status: String,
+    /// `schemes`, e.g. `bearer`.
+    pub schemes: Option<String>,
+    /// `scope` the server requires.
+    pub scope: Option<String>,
+}
+
+impl From<wit::Error> for Error {
+    fn from(e: wit::Error) -> Self {
+        let failure = |f: wit::ProviderFailure| (f.code, f.description);
+        Error::OAuth(match e {
+            wit::Error::ReauthorizeRequired(f) => {
+                let (code, description) = failure(f);
+                OAuthError::ReauthorizeRequired { code, description }
+            }
+            wit::Error::AccessDenied(d) => OAuthError::AccessDenied(d),
+            wit::Error::StateMismatch => OAuthError::StateMismatch,
+            wit::Error::IssuerMismatch(m) => OAuthError::IssuerMismatch {
+                expected: m.expected,
+                received: m.received,
+            },
+            wit::Error::ProviderError(f) => {
+                let (code, description) = failure(f);
+                OAuthError::ProviderError { code, description }
+            }
+            wit::Error::Http(e) => OAuthError::Http(http_error_from_wit(e)),
+            wit::Error::InvalidResponse(r) => OAuthError::InvalidResponse {
+                status: r.status,
+                detail: r.detail,
+            },
+            wit::Error::InvalidInput(s) => OAuthError::InvalidInput(s),
+        })
+    }
+}
+
+fn provider_from_wit(p: wit::Provider) -> Provider {
+    Provider {
+        id: p.id,
+        display_name: p.display_name,
+        issuer: p.issuer,
+        authorization_endpoint: p.authorization_endpoint,
+        token_endpoint: p.token_endpoint,
+        revocation_endpoint: p.revocation_endpoint,
+        default_scopes: p.default_scopes,
+        extra_parameters: p.extra_parameters,
+        client_auth: match p.client_auth {
+            wit::ClientAuth::Basic => ClientAuth::Basic,
+            wit::ClientAuth::Post => ClientAuth::Post,
+        },
+    }
+}
+
+fn provider_to_wit(p: &Provider) -> wit::Provider {
+    wit::Provider {
+        id: p.id.clone(),
+        display_name: p.display_name.clone(),
+        issuer: p.issuer.clone(),
+        authorization_endpoint: p.authorization_endpoint.clone(),
+        token_endpoint: p.token_endpoint.clone(),
+        revocation_endpoint: p.revocation_endpoint.clone(),
+        default_scopes: p.default_scopes.clone(),
+        extra_parameters: p.extra_parameters.clone(),
+        client_auth: match p.client_auth {
+            ClientAuth::Basic => wit::ClientAuth::Basic,
+            ClientAuth::Post => wit::ClientAuth::Post,
+        },
+    }
+}
+
+fn client_to_wit(c: &Client) -> wit::Client {
+    wit::Client {
+        id: c.id.clone(),
+        secret: c.secret.as_ref().map(|s| s.expose().to_owned()),
+        redirect_uri: c.redirect_uri.clone(),
+    }
+}
+
+fn tokens_from_wit(t: wit::TokenSet) -> TokenSet {
+    TokenSet {
+        access_token: Secret::new(t.access_token),
+        refresh_token: t.refresh_token.map(Secret::new),
+        expires_at: t.expires_at,
+        scopes: t.scopes,
+        id_token: t.id_token.map(Secret::new),
+        account_email: t.account_email,
+    }
+}
+
+fn tokens_to_wit(t: &TokenSet) -> wit::TokenSet {
+    wit::TokenSet {
+        access_token: t.access_token.expose().to_owned(),
+        refresh_token: t.refresh_token.as_ref().map(|s| s.expose().to_owned()),
+        expires_at: t.expires_at,
+        scopes: t.scopes.clone(),
+        id_token: t.id_token.as_ref().map(|s| s.expose().to_owned()),
+        account_email: t.account_email.clone(),
+    }
+}

@@ -1,0 +1,161 @@
+//! Turning response bodies and provider texts into error text that cannot carry a
+//! secret.
+
+/// Longest excerpt of a body put into an error, in characters.
+const EXCERPT_CHARS: usize = 160;
+
+/// A run of this many token characters is treated as a possible secret.
+const TOKEN_RUN: usize = 20;
+
+/// JSON members whose values are secrets whatever their length.
+const SECRET_KEYS: [&str; 8] = [
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "code",
+    "code_verifier",
+    "client_secret",
+    "state",
+    "nonce",
+];
+
+const MARK: &str = "[…]";
+
+/// Replaces every occurrence of each known secret by `[…]`.
+pub(crate) fn scrub_known(text: &str, secrets: &[&str]) -> String {
+    let mut out = text.to_owned();
+    for secret in secrets.iter().filter(|secret| !secret.is_empty()) {
+        if out.contains(secret) {
+            out = out.replace(secret, MARK);
+        }
+    }
+    out
+}
+
+/// A short, single-line excerpt of `body` with known secrets, the values of secret
+/// JSON members and every long token-like run removed.
+pub(crate) fn excerpt(body: &[u8], secrets: &[&str]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = scrub_known(&text, secrets);
+    let text = scrub_secret_members(&text);
+    let text = scrub_token_runs(&text);
+    let mut line = String::new();
+    let mut last_space = true;
+    for c in text.chars() {
+        if c.is_whitespace() || c.is_control() {
+            if !last_space {
+                line.push(' ');
+            }
+            last_space = true;
+        } else {
+            line.push(c);
+            last_space = false;
+        }
+    }
+    let line = line.trim_end();
+    if line.chars().count() > EXCERPT_CHARS {
+        let cut: String = line.chars().take(EXCERPT_CHARS).collect();
+        format!("{cut}…")
+    } else {
+        line.to_owned()
+    }
+}
+
+/// Replaces the value of each `"<secret key>": <value>` by `"[…]"`.
+fn scrub_secret_members(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    'outer: while !rest.is_empty() {
+        for key in SECRET_KEYS {
+            let quoted = format!("\"{key}\"");
+            if let Some(after_key) = rest.strip_prefix(quoted.as_str()) {
+                let after_ws = after_key.trim_start();
+                if let Some(after_colon) = after_ws.strip_prefix(':') {
+                    let value = after_colon.trim_start();
+                    out.push_str(&quoted);
+                    out.push_str(": \"");
+                    out.push_str(MARK);
+                    out.push('"');
+                    rest = skip_json_value(value);
+                    continue 'outer;
+                }
+            }
+        }
+        let c = rest.chars().next().unwrap_or_default();
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// The text after a JSON value (a string, or a bare literal up to `,` `}` `]`).
+fn skip_json_value(value: &str) -> &str {
+    if let Some(inner) = value.strip_prefix('"') {
+        let mut escaped = false;
+        for (i, c) in inner.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => return &inner[i + 1..],
+                _ => {}
+            }
+        }
+        ""
+    } else {
+        let end = value
+            .find(|c: char| c == ',' || c == '}' || c == ']' || c.is_whitespace())
+            .unwrap_or(value.len());
+        &value[end..]
+    }
+}
+
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~' | '+' | '/' | '=' | '%')
+}
+
+/// Replaces each run of [`TOKEN_RUN`] or more token characters by `[…]`.
+fn scrub_token_runs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.chars().count() >= TOKEN_RUN {
+            out.push_str(MARK);
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if is_token_char(c) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn removes_long_runs_secret_members_and_known_secrets() {
+        let body = br#"{"access_token": "short", "note": "abcdefghijklmnopqrstuvwxyz0123", "x": "s3cr"}"#;
+        let text = excerpt(body, &["s3cr"]);
+        assert!(!text.contains("short"), "{text}");
+        assert!(!text.contains("abcdefghij"), "{text}");
+        assert!(!text.contains("s3cr"), "{text}");
+        assert!(text.contains("note"), "{text}");
+    }
+
+    #[test]
+    fn truncates_to_a_single_short_line() {
+        let body = "word \n".repeat(100);
+        let text = excerpt(body.as_bytes(), &[]);
+        assert!(text.chars().count() <= EXCERPT_CHARS + 1);
+        assert!(!text.contains('\n'));
+    }
+}

@@ -1,0 +1,62 @@
+//! SASL initial responses for IMAP, POP3 and SMTP (XOAUTH2, OAUTHBEARER) and the
+//! decoding of a server's error challenge. Pure: no I/O.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::types::SaslFailure;
+
+/// Refuses an empty value or one holding a control byte, which would let a value
+/// inject `\x01`-separated key/values. Names the field, never the value.
+fn check(field: &str, value: &str) -> Result<(), Error> {
+    if value.is_empty() {
+        return Err(Error::input(format!("{field}: empty")));
+    }
+    if value.bytes().any(|b| b < 0x20 || b == 0x7f) {
+        return Err(Error::input(format!("{field}: holds a control character")));
+    }
+    Ok(())
+}
+
+/// The XOAUTH2 initial client response: base64 of
+/// `user=<user>\x01auth=Bearer <token>\x01\x01`.
+pub fn xoauth2(user: &str, access_token: &str) -> Result<String, Error> {
+    check("user", user)?;
+    check("access-token", access_token)?;
+    Ok(STANDARD.encode(format!("user={user}\x01auth=Bearer {access_token}\x01\x01")))
+}
+
+/// The OAUTHBEARER initial client response (RFC 7628 §3.1), base64.
+pub fn oauthbearer(user: &str, host: &str, port: u16, access_token: &str) -> Result<String, Error> {
+    check("user", user)?;
+    check("host", host)?;
+    check("access-token", access_token)?;
+    let saslname = user.replace('=', "=3D").replace(',', "=2C");
+    Ok(STANDARD.encode(format!(
+        "n,a={saslname},\x01host={host}\x01port={port}\x01auth=Bearer {access_token}\x01\x01"
+    )))
+}
+
+/// Decodes a server's error challenge: base64 of a JSON object with `status`,
+/// `schemes` and `scope` (RFC 7628 §3.2.2; Google sends the same for XOAUTH2).
+pub fn parse_failure(challenge: &str) -> Result<SaslFailure, Error> {
+    let bytes = STANDARD
+        .decode(challenge.trim())
+        .map_err(|_| Error::input("challenge: not base64"))?;
+    let Ok(Value::Object(members)) = serde_json::from_slice::<Value>(&bytes) else {
+        return Err(Error::input("challenge: not a JSON object"));
+    };
+    let text = |name: &str| match members.get(name) {
+        Some(Value::String(text)) => Some(text.clone()),
+        Some(Value::Number(number)) => Some(number.to_string()),
+        _ => None,
+    };
+    let status = text("status").ok_or_else(|| Error::input("challenge: has no status"))?;
+    Ok(SaslFailure {
+        status,
+        schemes: text("schemes"),
+        scope: text("scope"),
+    })
+}

@@ -1,0 +1,409 @@
+//! The token endpoint: code exchange, refresh, ensure-fresh, and revocation
+//! (RFC 7009), plus the mapping of whatever the endpoint answers onto [`Error`].
+
+use std::borrow::Cow;
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use oauth2::basic::{
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+    BasicTokenType,
+};
+use oauth2::{
+    AuthType, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet, EndpointSet,
+    ExtraTokenFields, PkceCodeVerifier, RedirectUrl, RefreshToken,
+    RequestTokenError, StandardRevocableToken, StandardTokenResponse, TokenResponse as _,
+    TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use subtle::ConstantTimeEq as _;
+use url::form_urlencoded;
+
+use crate::error::{Error, ProviderFailure};
+use crate::http::{AdapterError, Header, Http, HttpRequest, OAuthHttp, SeenResponse, find_host_error};
+use crate::providers::{endpoint_url, redirect_url};
+use crate::redact::{excerpt, scrub_known};
+use crate::types::{
+    Client, ClientAuth, FreshTokens, PendingAuthorization, Provider, TokenKind, TokenSet,
+};
+
+/// The OIDC member of a token response that RFC 6749 does not know.
+#[derive(Clone, Deserialize, Serialize)]
+pub(crate) struct IdTokenFields {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
+}
+
+impl fmt::Debug for IdTokenFields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("IdTokenFields { .. }")
+    }
+}
+
+impl ExtraTokenFields for IdTokenFields {}
+
+type MailTokenResponse = StandardTokenResponse<IdTokenFields, BasicTokenType>;
+
+type OAuthClient = oauth2::Client<
+    BasicErrorResponse,
+    MailTokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+/// OAuth error codes meaning the grant is dead and only a new authorization helps.
+const DEAD_GRANT_CODES: [&str; 4] = [
+    "invalid_grant",
+    "interaction_required",
+    "consent_required",
+    "login_required",
+];
+
+/// Microsoft AADSTS codes (in `error_description`) meaning the same: revoked or
+/// expired grant, MFA or consent now required, password changed.
+const DEAD_GRANT_AADSTS: [u32; 9] = [
+    50173, 70000, 70008, 700082, 700084, 50076, 50079, 65001, 54005,
+];
+
+fn oauth_client(provider: &Provider, client: &Client) -> Result<OAuthClient, Error> {
+    if client.id.is_empty() {
+        return Err(Error::input("client.id: empty"));
+    }
+    let token_url = endpoint_url("token-endpoint", &provider.token_endpoint)?;
+    let auth_type = match provider.client_auth {
+        ClientAuth::Basic => AuthType::BasicAuth,
+        ClientAuth::Post => AuthType::RequestBody,
+    };
+    let mut oauth = oauth2::Client::new(ClientId::new(client.id.clone()))
+        .set_token_uri(TokenUrl::from_url(token_url))
+        .set_auth_type(auth_type);
+    if let Some(secret) = &client.secret {
+        oauth = oauth.set_client_secret(ClientSecret::new(secret.clone()));
+    }
+    Ok(oauth)
+}
+
+/// Exchanges an authorization code (already checked against `state`) for tokens.
+pub(crate) fn exchange_code(
+    http: &dyn Http,
+    provider: &Provider,
+    client: &Client,
+    pending: &PendingAuthorization,
+    code: &str,
+    now: u64,
+) -> Result<TokenSet, Error> {
+    let oauth = oauth_client(provider, client)?;
+    redirect_url(&pending.redirect_uri)?;
+    let redirect = RedirectUrl::new(pending.redirect_uri.clone())
+        .map_err(|_| Error::input("pending.redirect-uri: not an absolute URL"))?;
+    let secrets = [
+        code,
+        pending.pkce_verifier.as_str(),
+        pending.state.as_str(),
+        pending.nonce.as_deref().unwrap_or_default(),
+        client.secret.as_deref().unwrap_or_default(),
+    ];
+    let adapter = OAuthHttp::new(http);
+    let response = oauth
+        .exchange_code(AuthorizationCode::new(code.to_owned()))
+        .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()))
+        .set_redirect_uri(Cow::Owned(redirect))
+        .request(&adapter)
+        .map_err(|error| map_request_error(error, &adapter, &secrets))?;
+
+    let id_token = response.extra_fields().id_token.clone();
+    if let (Some(id_token), Some(nonce)) = (&id_token, &pending.nonce) {
+        let received = id_token_claims(id_token)
+            .and_then(|claims| claims.get("nonce").and_then(Value::as_str).map(str::to_owned));
+        let matches = received.is_some_and(|received| bool::from(received.as_bytes().ct_eq(nonce.as_bytes())));
+        if !matches {
+            return Err(Error::InvalidResponse {
+                status: 200,
+                detail: "the ID token's nonce does not match the authorization request".into(),
+            });
+        }
+    }
+    Ok(TokenSet {
+        access_token: response.access_token().secret().clone(),
+        refresh_token: response.refresh_token().map(|token| token.secret().clone()),
+        expires_at: expires_at(&response, now),
+        scopes: granted_scopes(&response).unwrap_or_else(|| pending.scopes.clone()),
+        account_email: id_token.as_deref().and_then(account_email),
+        id_token,
+    })
+}
+
+/// Uses the refresh token. The `scope` parameter is omitted: RFC 6749 §6 then
+/// grants the scopes of the original authorization.
+pub fn refresh(
+    http: &dyn Http,
+    provider: &Provider,
+    client: &Client,
+    tokens: &TokenSet,
+    now: u64,
+) -> Result<TokenSet, Error> {
+    let Some(refresh_token) = tokens.refresh_token.as_deref().filter(|token| !token.is_empty())
+    else {
+        return Err(Error::ReauthorizeRequired(ProviderFailure {
+            code: "no_refresh_token".into(),
+            description: Some(
+                "the token set has no refresh token: the user must authorize again".into(),
+            ),
+        }));
+    };
+    let oauth = oauth_client(provider, client)?;
+    let secrets = [
+        refresh_token,
+        tokens.access_token.as_str(),
+        tokens.id_token.as_deref().unwrap_or_default(),
+        client.secret.as_deref().unwrap_or_default(),
+    ];
+    let adapter = OAuthHttp::new(http);
+    let refresh_token = RefreshToken::new(refresh_token.to_owned());
+    let response = oauth
+        .exchange_refresh_token(&refresh_token)
+        .request(&adapter)
+        .map_err(|error| map_request_error(error, &adapter, &secrets))?;
+
+    let id_token = response.extra_fields().id_token.clone();
+    Ok(TokenSet {
+        access_token: response.access_token().secret().clone(),
+        // No refresh token in the answer: the old one stays valid. A new one: the
+        // old one is rotated away.
+        refresh_token: Some(
+            response
+                .refresh_token()
+                .map_or_else(|| refresh_token.secret().clone(), |token| token.secret().clone()),
+        ),
+        expires_at: expires_at(&response, now),
+        scopes: granted_scopes(&response).unwrap_or_else(|| tokens.scopes.clone()),
+        account_email: id_token
+            .as_deref()
+            .and_then(account_email)
+            .or_else(|| tokens.account_email.clone()),
+        id_token: id_token.or_else(|| tokens.id_token.clone()),
+    })
+}
+
+/// Refreshes only when the access token expires within `skew` seconds of `now`.
+pub fn ensure_fresh(
+    http: &dyn Http,
+    provider: &Provider,
+    client: &Client,
+    tokens: &TokenSet,
+    now: u64,
+    skew: u32,
+) -> Result<FreshTokens, Error> {
+    match tokens.expires_at {
+        Some(expires_at) if expires_at <= now.saturating_add(u64::from(skew)) => Ok(FreshTokens {
+            tokens: refresh(http, provider, client, tokens, now)?,
+            refreshed: true,
+        }),
+        _ => Ok(FreshTokens {
+            tokens: tokens.clone(),
+            refreshed: false,
+        }),
+    }
+}
+
+/// Revokes `token` (RFC 7009). Sent by hand rather than through `oauth2`, which
+/// refuses a plain-HTTP endpoint even on loopback test servers.
+pub fn revoke(
+    http: &dyn Http,
+    provider: &Provider,
+    client: &Client,
+    token: &str,
+    kind: TokenKind,
+) -> Result<(), Error> {
+    let Some(endpoint) = provider.revocation_endpoint.as_deref() else {
+        return Err(Error::input("provider: has no revocation endpoint"));
+    };
+    let url = endpoint_url("revocation-endpoint", endpoint)?;
+    if token.is_empty() {
+        return Err(Error::input("token: empty"));
+    }
+    if client.id.is_empty() {
+        return Err(Error::input("client.id: empty"));
+    }
+    let hint = match kind {
+        TokenKind::AccessToken => "access_token",
+        TokenKind::RefreshToken => "refresh_token",
+    };
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.append_pair("token", token).append_pair("token_type_hint", hint);
+    let mut headers = vec![
+        Header::new("accept", "application/json"),
+        Header::new("content-type", "application/x-www-form-urlencoded"),
+    ];
+    match (provider.client_auth, &client.secret) {
+        (ClientAuth::Basic, Some(secret)) => {
+            let id: String = form_urlencoded::byte_serialize(client.id.as_bytes()).collect();
+            let secret: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+            let credentials = STANDARD.encode(format!("{id}:{secret}"));
+            headers.push(Header::new("authorization", format!("Basic {credentials}")));
+        }
+        (_, secret) => {
+            form.append_pair("client_id", &client.id);
+            if let Some(secret) = secret {
+                form.append_pair("client_secret", secret);
+            }
+        }
+    }
+    let request = HttpRequest {
+        method: "POST".into(),
+        url: url.to_string(),
+        headers,
+        body: form.finish().into_bytes(),
+    };
+    let response = http.send(request).map_err(Error::Http)?;
+    if (200..300).contains(&response.status) {
+        return Ok(());
+    }
+    let secrets = [token, client.secret.as_deref().unwrap_or_default()];
+    if !(300..400).contains(&response.status) {
+        if let Ok(failure) = serde_json::from_slice::<OAuthErrorBody>(&response.body) {
+            return Err(classify(&failure.error, failure.error_description.as_deref(), &secrets));
+        }
+    }
+    Err(unusable(
+        &SeenResponse {
+            status: response.status,
+            content_type: response.header("content-type").map(str::to_owned),
+            body: response.body,
+        },
+        "revocation endpoint",
+        &secrets,
+    ))
+}
+
+#[derive(Deserialize)]
+struct OAuthErrorBody {
+    error: String,
+    error_description: Option<String>,
+}
+
+fn expires_at(response: &MailTokenResponse, now: u64) -> Option<u64> {
+    response
+        .expires_in()
+        .map(|expires_in| now.saturating_add(expires_in.as_secs()))
+}
+
+fn granted_scopes(response: &MailTokenResponse) -> Option<Vec<String>> {
+    response
+        .scopes()
+        .map(|scopes| scopes.iter().map(|scope| scope.to_string()).collect::<Vec<_>>())
+        .filter(|scopes| !scopes.is_empty())
+}
+
+/// The claims of a JWT, decoded and NOT verified.
+pub(crate) fn id_token_claims(id_token: &str) -> Option<serde_json::Map<String, Value>> {
+    let payload = id_token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    match serde_json::from_slice(&bytes).ok()? {
+        Value::Object(claims) => Some(claims),
+        _ => None,
+    }
+}
+
+/// The account named by an ID token: `email`, else Microsoft's
+/// `preferred_username` or `upn`.
+fn account_email(id_token: &str) -> Option<String> {
+    let claims = id_token_claims(id_token)?;
+    ["email", "preferred_username", "upn"]
+        .iter()
+        .find_map(|claim| claims.get(*claim).and_then(Value::as_str).filter(|v| !v.is_empty()))
+        .map(str::to_owned)
+}
+
+/// Maps an OAuth error (`error`, `error_description`) onto the case the host acts on.
+pub(crate) fn classify(code: &str, description: Option<&str>, secrets: &[&str]) -> Error {
+    let failure = ProviderFailure {
+        code: scrub_known(code, secrets),
+        description: description.map(|text| scrub_known(text, secrets)),
+    };
+    let dead = DEAD_GRANT_CODES.contains(&code)
+        || description.is_some_and(|text| aadsts_codes(text).any(|c| DEAD_GRANT_AADSTS.contains(&c)));
+    if dead {
+        Error::ReauthorizeRequired(failure)
+    } else {
+        Error::ProviderError(failure)
+    }
+}
+
+/// Every `AADSTS<digits>` code in a Microsoft error description.
+fn aadsts_codes(text: &str) -> impl Iterator<Item = u32> + '_ {
+    text.match_indices("AADSTS").filter_map(|(at, prefix)| {
+        let digits: String = text[at + prefix.len()..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().ok()
+    })
+}
+
+fn map_request_error(
+    error: RequestTokenError<AdapterError, BasicErrorResponse>,
+    adapter: &OAuthHttp<'_>,
+    secrets: &[&str],
+) -> Error {
+    if let Some(host) = find_host_error(&error) {
+        return Error::Http(host);
+    }
+    match error {
+        RequestTokenError::ServerResponse(response) => classify(
+            response.error().as_ref(),
+            response.error_description().map(String::as_str),
+            secrets,
+        ),
+        _ => match adapter.last_response() {
+            Some(seen) => unusable(&seen, "token endpoint", secrets),
+            None => Error::input("client: the token request could not be built"),
+        },
+    }
+}
+
+/// An [`Error::InvalidResponse`] saying why `seen` is not a usable answer.
+fn unusable(seen: &SeenResponse, endpoint: &str, secrets: &[&str]) -> Error {
+    let status = seen.status;
+    let json_type = seen
+        .content_type
+        .as_deref()
+        .is_none_or(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/json"));
+    let reason = if (300..400).contains(&status) {
+        "a redirect, which is never followed".to_owned()
+    } else if status >= 500 {
+        "a server error".to_owned()
+    } else if status != 200 {
+        "an error that is not an OAuth error response".to_owned()
+    } else if !json_type {
+        let content_type = seen.content_type.as_deref().unwrap_or_default();
+        format!("a non-JSON content-type ({})", excerpt(content_type.as_bytes(), secrets))
+    } else if seen.body.is_empty() {
+        "an empty body".to_owned()
+    } else {
+        match serde_json::from_slice::<Value>(&seen.body) {
+            Err(_) => "invalid JSON".to_owned(),
+            Ok(Value::Object(members)) if !members.get("access_token").is_some_and(Value::is_string) => {
+                "JSON without an access_token".to_owned()
+            }
+            Ok(_) => "JSON that is not an RFC 6749 token response".to_owned(),
+        }
+    };
+    let body = if seen.body.is_empty() {
+        "(empty body)".to_owned()
+    } else {
+        format!("body: {}", excerpt(&seen.body, secrets))
+    };
+    Error::InvalidResponse {
+        status,
+        detail: format!("the {endpoint} answered HTTP {status} with {reason}; {body}"),
+    }
+}

@@ -9,7 +9,7 @@ use url::{Url, form_urlencoded};
 use crate::error::Error;
 use crate::http::Http;
 use crate::providers::{endpoint_url, redirect_url};
-use crate::redact::scrub_known;
+use crate::redact::{scrub_description, scrub_known};
 use crate::token;
 use crate::types::{AuthorizationOptions, Client, PendingAuthorization, Provider, TokenSet};
 
@@ -155,7 +155,7 @@ pub fn complete_authorization(
         client.secret.as_deref().unwrap_or_default(),
     ];
     if let Some(code) = get("error") {
-        let description = get("error_description").map(|text| scrub_known(text, &secrets));
+        let description = get("error_description").map(|text| scrub_description(text, &secrets));
         return Err(if code == "access_denied" {
             Error::AccessDenied(description)
         } else {

@@ -37,6 +37,13 @@ pub(crate) fn scrub_known(text: &str, secrets: &[&str]) -> String {
     out
 }
 
+/// A provider's free text (`error_description`, from the token endpoint or the
+/// callback): known secrets and long token-like runs removed, GUIDs (Microsoft's
+/// trace and correlation ids) kept.
+pub(crate) fn scrub_description(text: &str, secrets: &[&str]) -> String {
+    scrub_token_runs(&scrub_known(text, secrets))
+}
+
 /// A short, single-line excerpt of `body` with known secrets, the values of secret
 /// JSON members and every long token-like run removed.
 pub(crate) fn excerpt(body: &[u8], secrets: &[&str]) -> String {
@@ -123,7 +130,7 @@ fn scrub_token_runs(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut run = String::new();
     let flush = |run: &mut String, out: &mut String| {
-        if run.chars().count() >= TOKEN_RUN {
+        if run.chars().count() >= TOKEN_RUN && !is_guid(run) {
             out.push_str(MARK);
         } else {
             out.push_str(run);
@@ -142,6 +149,15 @@ fn scrub_token_runs(text: &str) -> String {
     out
 }
 
+/// `8-4-4-4-12` hex digits: an identifier, never a secret.
+fn is_guid(value: &str) -> bool {
+    let groups: Vec<&str> = value.split('-').collect();
+    groups.len() == 5
+        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(group, len)| {
+            group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit())
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +170,15 @@ mod tests {
         assert!(!text.contains("abcdefghij"), "{text}");
         assert!(!text.contains("s3cr3t-v"), "{text}");
         assert!(text.contains("note"), "{text}");
+    }
+
+    #[test]
+    fn keeps_guids() {
+        let text = scrub_description(
+            "AADSTS70008: expired. Trace ID: 0d8f1c2e-1111-4a5b-9c3d-abcdefabcdef x",
+            &[],
+        );
+        assert!(text.contains("0d8f1c2e-1111-4a5b-9c3d-abcdefabcdef"), "{text}");
     }
 
     #[test]

@@ -24,7 +24,7 @@ use url::form_urlencoded;
 use crate::error::{Error, ProviderFailure};
 use crate::http::{AdapterError, Header, Http, HttpRequest, OAuthHttp, SeenResponse, find_host_error};
 use crate::providers::{endpoint_url, redirect_url};
-use crate::redact::{excerpt, scrub_known};
+use crate::redact::{excerpt, scrub_description, scrub_known};
 use crate::types::{
     Client, ClientAuth, FreshTokens, PendingAuthorization, Provider, TokenKind, TokenSet,
 };
@@ -327,7 +327,7 @@ fn account_email(id_token: &str) -> Option<String> {
 pub(crate) fn classify(code: &str, description: Option<&str>, secrets: &[&str]) -> Error {
     let failure = ProviderFailure {
         code: scrub_known(code, secrets),
-        description: description.map(|text| scrub_known(text, secrets)),
+        description: description.map(|text| scrub_description(text, secrets)),
     };
     let dead = DEAD_GRANT_CODES.contains(&code)
         || description.is_some_and(|text| aadsts_codes(text).any(|c| DEAD_GRANT_AADSTS.contains(&c)));

@@ -27,8 +27,14 @@ const RESERVED_PARAMETERS: [&str; 9] = [
 ];
 
 /// Callback parameters that may be named in an error (others are arbitrary text).
-const KNOWN_CALLBACK_PARAMETERS: [&str; 6] =
-    ["code", "state", "iss", "error", "error_description", "error_uri"];
+const KNOWN_CALLBACK_PARAMETERS: [&str; 6] = [
+    "code",
+    "state",
+    "iss",
+    "error",
+    "error_description",
+    "error_uri",
+];
 
 /// Builds the authorization URL with a fresh `state`, a PKCE S256 challenge and,
 /// when `openid` is requested, a nonce. Makes no request.
@@ -49,10 +55,15 @@ pub fn begin_authorization(
         options.scopes.clone()
     };
     let scope_ok = |scope: &String| {
-        !scope.is_empty() && scope.bytes().all(|b| b > b' ' && b != b'"' && b != b'\\' && b != 0x7f)
+        !scope.is_empty()
+            && scope
+                .bytes()
+                .all(|b| b > b' ' && b != b'"' && b != b'\\' && b != 0x7f)
     };
     if !scopes.iter().all(scope_ok) {
-        return Err(Error::input("scopes: a scope is empty or holds a space, quote or control character"));
+        return Err(Error::input(
+            "scopes: a scope is empty or holds a space, quote or control character",
+        ));
     }
     for (name, _) in &provider.extra_parameters {
         if RESERVED_PARAMETERS.contains(&name.as_str()) {
@@ -113,7 +124,10 @@ pub fn complete_authorization(
             let query = url.query().unwrap_or_default().to_owned();
             (Some(url), query)
         }
-        Err(_) => (None, callback.strip_prefix('?').unwrap_or(callback).to_owned()),
+        Err(_) => (
+            None,
+            callback.strip_prefix('?').unwrap_or(callback).to_owned(),
+        ),
     };
     let mut params: Vec<(String, String)> = Vec::new();
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {
@@ -139,13 +153,13 @@ pub fn complete_authorization(
     if !state_ok {
         return Err(Error::StateMismatch);
     }
-    if let (Some(received), Some(expected)) = (get("iss"), &provider.issuer) {
-        if received != expected {
-            return Err(Error::IssuerMismatch {
-                expected: expected.clone(),
-                received: received.to_owned(),
-            });
-        }
+    if let (Some(received), Some(expected)) = (get("iss"), &provider.issuer)
+        && received != expected
+    {
+        return Err(Error::IssuerMismatch {
+            expected: expected.clone(),
+            received: received.to_owned(),
+        });
     }
     let secrets = [
         pending.state.as_str(),
@@ -175,7 +189,9 @@ pub fn complete_authorization(
             && url.port_or_known_default() == expected.port_or_known_default()
             && url.path() == expected.path();
         if !same {
-            return Err(Error::input("callback: does not come back to the redirect URI"));
+            return Err(Error::input(
+                "callback: does not come back to the redirect URI",
+            ));
         }
     }
     token::exchange_code(http, provider, client, pending, code, now)

@@ -81,8 +81,11 @@ fn fetch(http: &dyn Http, url: &str) -> Result<Result<Metadata, Unusable>, Error
     if status != 200 {
         return Ok(Err(unusable("an unexpected status")));
     }
-    Ok(serde_json::from_slice::<Metadata>(&response.body)
-        .map_err(|_| unusable("no JSON metadata with issuer, authorization_endpoint and token_endpoint")))
+    Ok(
+        serde_json::from_slice::<Metadata>(&response.body).map_err(|_| {
+            unusable("no JSON metadata with issuer, authorization_endpoint and token_endpoint")
+        }),
+    )
 }
 
 fn provider(issuer: &str, issuer_url: &Url, metadata: Metadata) -> Result<Provider, Error> {
@@ -101,7 +104,8 @@ fn provider(issuer: &str, issuer_url: &Url, metadata: Metadata) -> Result<Provid
     endpoint_url("token_endpoint", &metadata.token_endpoint)
         .map_err(|_| invalid("token_endpoint"))?;
     if let Some(revocation) = &metadata.revocation_endpoint {
-        endpoint_url("revocation_endpoint", revocation).map_err(|_| invalid("revocation_endpoint"))?;
+        endpoint_url("revocation_endpoint", revocation)
+            .map_err(|_| invalid("revocation_endpoint"))?;
     }
     let client_auth = match &metadata.token_endpoint_auth_methods_supported {
         Some(methods) if !methods.iter().any(|m| m == "client_secret_basic") => ClientAuth::Post,

@@ -73,7 +73,10 @@ impl fmt::Display for Error {
             Error::AccessDenied(None) => f.write_str("access denied"),
             Error::StateMismatch => f.write_str("the callback state does not match"),
             Error::IssuerMismatch { expected, received } => {
-                write!(f, "issuer mismatch: expected {expected}, received {received}")
+                write!(
+                    f,
+                    "issuer mismatch: expected {expected}, received {received}"
+                )
             }
             Error::ProviderError(failure) => {
                 f.write_str("the provider reported an error: ")?;

@@ -186,7 +186,10 @@ fn tokens_to_wit(t: core::TokenSet) -> wit::TokenSet {
 
 impl oauth::Guest for Component {
     fn providers() -> Vec<wit::Provider> {
-        providers::providers().into_iter().map(provider_to_wit).collect()
+        providers::providers()
+            .into_iter()
+            .map(provider_to_wit)
+            .collect()
     }
 
     fn preset(kind: wit::PresetKind) -> Result<wit::Provider, wit::Error> {

@@ -97,10 +97,12 @@ fn is_guid(value: &str) -> bool {
 /// Parses an endpoint or redirect URL: absolute, `http`/`https`, with a host, no
 /// fragment. The error names `field`, never the value (it may be anything).
 pub(crate) fn endpoint_url(field: &str, value: &str) -> Result<Url, Error> {
-    let url = Url::parse(value)
-        .map_err(|_| Error::input(format!("{field}: not an absolute URL")))?;
+    let url =
+        Url::parse(value).map_err(|_| Error::input(format!("{field}: not an absolute URL")))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::input(format!("{field}: must be an http or https URL")));
+        return Err(Error::input(format!(
+            "{field}: must be an http or https URL"
+        )));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(Error::input(format!("{field}: has no host")));
@@ -114,8 +116,7 @@ pub(crate) fn endpoint_url(field: &str, value: &str) -> Result<Url, Error> {
 /// Parses the client's redirect URI. Besides `http`/`https`, a private-use scheme
 /// (`com.example.app:/cb`, RFC 8252 §7.1) is allowed; a fragment never is.
 pub(crate) fn redirect_url(value: &str) -> Result<Url, Error> {
-    let url = Url::parse(value)
-        .map_err(|_| Error::input("redirect-uri: not an absolute URL"))?;
+    let url = Url::parse(value).map_err(|_| Error::input("redirect-uri: not an absolute URL"))?;
     if matches!(url.scheme(), "http" | "https") && url.host_str().is_none_or(str::is_empty) {
         return Err(Error::input("redirect-uri: has no host"));
     }

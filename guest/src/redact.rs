@@ -29,7 +29,10 @@ const MIN_KNOWN_SECRET: usize = 8;
 /// Replaces every occurrence of each known secret by `[…]`.
 pub(crate) fn scrub_known(text: &str, secrets: &[&str]) -> String {
     let mut out = text.to_owned();
-    for secret in secrets.iter().filter(|secret| secret.len() >= MIN_KNOWN_SECRET) {
+    for secret in secrets
+        .iter()
+        .filter(|secret| secret.len() >= MIN_KNOWN_SECRET)
+    {
         if out.contains(secret) {
             out = out.replace(secret, MARK);
         }
@@ -153,9 +156,10 @@ fn scrub_token_runs(text: &str) -> String {
 fn is_guid(value: &str) -> bool {
     let groups: Vec<&str> = value.split('-').collect();
     groups.len() == 5
-        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(group, len)| {
-            group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit())
-        })
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]
@@ -178,7 +182,10 @@ mod tests {
             "AADSTS70008: expired. Trace ID: 0d8f1c2e-1111-4a5b-9c3d-abcdefabcdef x",
             &[],
         );
-        assert!(text.contains("0d8f1c2e-1111-4a5b-9c3d-abcdefabcdef"), "{text}");
+        assert!(
+            text.contains("0d8f1c2e-1111-4a5b-9c3d-abcdefabcdef"),
+            "{text}"
+        );
     }
 
     #[test]

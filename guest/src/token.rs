@@ -12,9 +12,8 @@ use oauth2::basic::{
 };
 use oauth2::{
     AuthType, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet, EndpointSet,
-    ExtraTokenFields, PkceCodeVerifier, RedirectUrl, RefreshToken,
-    RequestTokenError, StandardRevocableToken, StandardTokenResponse, TokenResponse as _,
-    TokenUrl,
+    ExtraTokenFields, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
+    StandardRevocableToken, StandardTokenResponse, TokenResponse as _, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -22,7 +21,9 @@ use subtle::ConstantTimeEq as _;
 use url::form_urlencoded;
 
 use crate::error::{Error, ProviderFailure};
-use crate::http::{AdapterError, Header, Http, HttpRequest, OAuthHttp, SeenResponse, find_host_error};
+use crate::http::{
+    AdapterError, Header, Http, HttpRequest, OAuthHttp, SeenResponse, find_host_error,
+};
 use crate::providers::{endpoint_url, redirect_url};
 use crate::redact::{excerpt, scrub_description, scrub_known};
 use crate::types::{
@@ -121,9 +122,14 @@ pub(crate) fn exchange_code(
 
     let id_token = response.extra_fields().id_token.clone();
     if let (Some(id_token), Some(nonce)) = (&id_token, &pending.nonce) {
-        let received = id_token_claims(id_token)
-            .and_then(|claims| claims.get("nonce").and_then(Value::as_str).map(str::to_owned));
-        let matches = received.is_some_and(|received| bool::from(received.as_bytes().ct_eq(nonce.as_bytes())));
+        let received = id_token_claims(id_token).and_then(|claims| {
+            claims
+                .get("nonce")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        });
+        let matches = received
+            .is_some_and(|received| bool::from(received.as_bytes().ct_eq(nonce.as_bytes())));
         if !matches {
             return Err(Error::InvalidResponse {
                 status: 200,
@@ -150,7 +156,10 @@ pub fn refresh(
     tokens: &TokenSet,
     now: u64,
 ) -> Result<TokenSet, Error> {
-    let Some(refresh_token) = tokens.refresh_token.as_deref().filter(|token| !token.is_empty())
+    let Some(refresh_token) = tokens
+        .refresh_token
+        .as_deref()
+        .filter(|token| !token.is_empty())
     else {
         return Err(Error::ReauthorizeRequired(ProviderFailure {
             code: "no_refresh_token".into(),
@@ -178,11 +187,10 @@ pub fn refresh(
         access_token: response.access_token().secret().clone(),
         // No refresh token in the answer: the old one stays valid. A new one: the
         // old one is rotated away.
-        refresh_token: Some(
-            response
-                .refresh_token()
-                .map_or_else(|| refresh_token.secret().clone(), |token| token.secret().clone()),
-        ),
+        refresh_token: Some(response.refresh_token().map_or_else(
+            || refresh_token.secret().clone(),
+            |token| token.secret().clone(),
+        )),
         expires_at: expires_at(&response, now),
         scopes: granted_scopes(&response).unwrap_or_else(|| tokens.scopes.clone()),
         account_email: id_token
@@ -238,7 +246,8 @@ pub fn revoke(
         TokenKind::RefreshToken => "refresh_token",
     };
     let mut form = form_urlencoded::Serializer::new(String::new());
-    form.append_pair("token", token).append_pair("token_type_hint", hint);
+    form.append_pair("token", token)
+        .append_pair("token_type_hint", hint);
     let mut headers = vec![
         Header::new("accept", "application/json"),
         Header::new("content-type", "application/x-www-form-urlencoded"),
@@ -268,10 +277,14 @@ pub fn revoke(
         return Ok(());
     }
     let secrets = [token, client.secret.as_deref().unwrap_or_default()];
-    if !(300..400).contains(&response.status) {
-        if let Ok(failure) = serde_json::from_slice::<OAuthErrorBody>(&response.body) {
-            return Err(classify(&failure.error, failure.error_description.as_deref(), &secrets));
-        }
+    if !(300..400).contains(&response.status)
+        && let Ok(failure) = serde_json::from_slice::<OAuthErrorBody>(&response.body)
+    {
+        return Err(classify(
+            &failure.error,
+            failure.error_description.as_deref(),
+            &secrets,
+        ));
     }
     Err(unusable(
         &SeenResponse {
@@ -299,7 +312,12 @@ fn expires_at(response: &MailTokenResponse, now: u64) -> Option<u64> {
 fn granted_scopes(response: &MailTokenResponse) -> Option<Vec<String>> {
     response
         .scopes()
-        .map(|scopes| scopes.iter().map(|scope| scope.to_string()).collect::<Vec<_>>())
+        .map(|scopes| {
+            scopes
+                .iter()
+                .map(|scope| scope.to_string())
+                .collect::<Vec<_>>()
+        })
         .filter(|scopes| !scopes.is_empty())
 }
 
@@ -319,7 +337,12 @@ fn account_email(id_token: &str) -> Option<String> {
     let claims = id_token_claims(id_token)?;
     ["email", "preferred_username", "upn"]
         .iter()
-        .find_map(|claim| claims.get(*claim).and_then(Value::as_str).filter(|v| !v.is_empty()))
+        .find_map(|claim| {
+            claims
+                .get(*claim)
+                .and_then(Value::as_str)
+                .filter(|v| !v.is_empty())
+        })
         .map(str::to_owned)
 }
 
@@ -330,7 +353,8 @@ pub(crate) fn classify(code: &str, description: Option<&str>, secrets: &[&str]) 
         description: description.map(|text| scrub_description(text, secrets)),
     };
     let dead = DEAD_GRANT_CODES.contains(&code)
-        || description.is_some_and(|text| aadsts_codes(text).any(|c| DEAD_GRANT_AADSTS.contains(&c)));
+        || description
+            .is_some_and(|text| aadsts_codes(text).any(|c| DEAD_GRANT_AADSTS.contains(&c)));
     if dead {
         Error::ReauthorizeRequired(failure)
     } else {
@@ -373,10 +397,11 @@ fn map_request_error(
 /// An [`Error::InvalidResponse`] saying why `seen` is not a usable answer.
 fn unusable(seen: &SeenResponse, endpoint: &str, secrets: &[&str]) -> Error {
     let status = seen.status;
-    let json_type = seen
-        .content_type
-        .as_deref()
-        .is_none_or(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/json"));
+    let json_type = seen.content_type.as_deref().is_none_or(|ct| {
+        ct.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("application/json")
+    });
     let reason = if (300..400).contains(&status) {
         "a redirect, which is never followed".to_owned()
     } else if status >= 500 {
@@ -385,13 +410,18 @@ fn unusable(seen: &SeenResponse, endpoint: &str, secrets: &[&str]) -> Error {
         "an error that is not an OAuth error response".to_owned()
     } else if !json_type {
         let content_type = seen.content_type.as_deref().unwrap_or_default();
-        format!("a non-JSON content-type ({})", excerpt(content_type.as_bytes(), secrets))
+        format!(
+            "a non-JSON content-type ({})",
+            excerpt(content_type.as_bytes(), secrets)
+        )
     } else if seen.body.is_empty() {
         "an empty body".to_owned()
     } else {
         match serde_json::from_slice::<Value>(&seen.body) {
             Err(_) => "invalid JSON".to_owned(),
-            Ok(Value::Object(members)) if !members.get("access_token").is_some_and(Value::is_string) => {
+            Ok(Value::Object(members))
+                if !members.get("access_token").is_some_and(Value::is_string) =>
+            {
                 "JSON without an access_token".to_owned()
             }
             Ok(_) => "JSON that is not an RFC 6749 token response".to_owned(),

@@ -126,7 +126,10 @@ impl fmt::Debug for TokenSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenSet")
             .field("access_token", &Redacted)
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| Redacted))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| Redacted),
+            )
             .field("expires_at", &self.expires_at)
             .field("scopes", &self.scopes)
             .field("id_token", &self.id_token.as_ref().map(|_| Redacted))

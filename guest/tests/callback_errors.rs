@@ -21,7 +21,11 @@ fn pending() -> PendingAuthorization {
 
 /// Completes with no scripted HTTP: these callbacks must never reach the token
 /// endpoint.
-fn complete(provider: &Provider, pending: &PendingAuthorization, callback: &str) -> Result<TokenSet, Error> {
+fn complete(
+    provider: &Provider,
+    pending: &PendingAuthorization,
+    callback: &str,
+) -> Result<TokenSet, Error> {
     let http = FakeHttp::new();
     complete_authorization(&http, provider, &confidential(), pending, callback, 1_000)
 }
@@ -29,7 +33,10 @@ fn complete(provider: &Provider, pending: &PendingAuthorization, callback: &str)
 #[test]
 fn access_denied_carries_the_description() {
     let p = pending();
-    let callback = format!("error=access_denied&error_description=The+user+said+no&state={}", p.state);
+    let callback = format!(
+        "error=access_denied&error_description=The+user+said+no&state={}",
+        p.state
+    );
     assert_eq!(
         complete(&custom_provider(ClientAuth::Basic), &p, &callback),
         Err(Error::AccessDenied(Some("The user said no".into())))
@@ -73,7 +80,10 @@ fn a_foreign_issuer_is_a_mix_up() {
 #[test]
 fn iss_is_checked_before_error() {
     let p = pending();
-    let callback = format!("error=access_denied&iss=https%3A%2F%2Fevil.example&state={}", p.state);
+    let callback = format!(
+        "error=access_denied&iss=https%3A%2F%2Fevil.example&state={}",
+        p.state
+    );
     assert!(matches!(
         complete(&custom_provider(ClientAuth::Basic), &p, &callback),
         Err(Error::IssuerMismatch { .. })
@@ -102,7 +112,10 @@ fn duplicated_parameters_are_refused() {
 fn no_code_is_invalid_input() {
     let p = pending();
     let provider = custom_provider(ClientAuth::Basic);
-    for callback in [format!("state={}", p.state), format!("code=&state={}", p.state)] {
+    for callback in [
+        format!("state={}", p.state),
+        format!("code=&state={}", p.state),
+    ] {
         assert_eq!(
             complete(&provider, &p, &callback),
             Err(Error::InvalidInput("callback: has no code".into()))

@@ -25,33 +25,59 @@ fn metadata(issuer: &str, extra: serde_json::Value) -> String {
 fn openid_configuration_builds_a_provider() {
     let http = FakeHttp::new().then(
         Expect::get("https://auth.example.test/.well-known/openid-configuration"),
-        json(200, &metadata(ISSUER, json!({"revocation_endpoint": REVOKE_URL}))),
+        json(
+            200,
+            &metadata(ISSUER, json!({"revocation_endpoint": REVOKE_URL})),
+        ),
     );
     let provider = discover(&http, ISSUER).unwrap();
     http.assert_done();
     assert_eq!(provider.id, "auth.example.test");
     assert_eq!(provider.display_name, ISSUER);
     assert_eq!(provider.issuer.as_deref(), Some(ISSUER));
-    assert_eq!(provider.authorization_endpoint, "https://auth.example.test/auth");
+    assert_eq!(
+        provider.authorization_endpoint,
+        "https://auth.example.test/auth"
+    );
     assert_eq!(provider.token_endpoint, "https://auth.example.test/token");
     assert_eq!(provider.revocation_endpoint.as_deref(), Some(REVOKE_URL));
-    assert_eq!(provider.default_scopes, ["openid", "email", "offline_access"]);
+    assert_eq!(
+        provider.default_scopes,
+        ["openid", "email", "offline_access"]
+    );
     assert!(provider.extra_parameters.is_empty());
-    assert_eq!(provider.client_auth, ClientAuth::Basic, "absent methods: basic is the default");
+    assert_eq!(
+        provider.client_auth,
+        ClientAuth::Basic,
+        "absent methods: basic is the default"
+    );
 }
 
 #[test]
 fn client_auth_follows_the_supported_methods() {
     for (methods, expected) in [
         (json!(["client_secret_post"]), ClientAuth::Post),
-        (json!(["private_key_jwt", "client_secret_basic"]), ClientAuth::Basic),
+        (
+            json!(["private_key_jwt", "client_secret_basic"]),
+            ClientAuth::Basic,
+        ),
         (json!(["none"]), ClientAuth::Post),
     ] {
         let http = FakeHttp::new().then(
             Expect::get("https://auth.example.test/.well-known/openid-configuration"),
-            json(200, &metadata(ISSUER, json!({"token_endpoint_auth_methods_supported": methods}))),
+            json(
+                200,
+                &metadata(
+                    ISSUER,
+                    json!({"token_endpoint_auth_methods_supported": methods}),
+                ),
+            ),
         );
-        assert_eq!(discover(&http, ISSUER).unwrap().client_auth, expected, "{methods}");
+        assert_eq!(
+            discover(&http, ISSUER).unwrap().client_auth,
+            expected,
+            "{methods}"
+        );
     }
 }
 
@@ -64,14 +90,22 @@ fn falls_back_to_rfc8414_with_the_issuer_path_after_the_well_known_segment() {
         json(200, r#"{"issuer":"https://auth.example.test/tenant1"}"#),
     ] {
         let http = FakeHttp::new()
-            .then(Expect::get("https://auth.example.test/tenant1/.well-known/openid-configuration"), unusable)
             .then(
-                Expect::get("https://auth.example.test/.well-known/oauth-authorization-server/tenant1"),
+                Expect::get("https://auth.example.test/tenant1/.well-known/openid-configuration"),
+                unusable,
+            )
+            .then(
+                Expect::get(
+                    "https://auth.example.test/.well-known/oauth-authorization-server/tenant1",
+                ),
                 json(200, &metadata(issuer, json!({}))),
             );
         let provider = discover(&http, issuer).unwrap();
         http.assert_done();
-        assert_eq!(provider.token_endpoint, "https://auth.example.test/tenant1/token");
+        assert_eq!(
+            provider.token_endpoint,
+            "https://auth.example.test/tenant1/token"
+        );
         assert_eq!(provider.revocation_endpoint, None);
     }
 }
@@ -84,21 +118,33 @@ fn a_document_naming_another_issuer_is_a_mix_up() {
     );
     assert_eq!(
         discover(&http, ISSUER),
-        Err(Error::IssuerMismatch { expected: ISSUER.into(), received: "https://evil.example".into() })
+        Err(Error::IssuerMismatch {
+            expected: ISSUER.into(),
+            received: "https://evil.example".into()
+        })
     );
 }
 
 #[test]
 fn neither_document_usable_is_an_invalid_response() {
     let http = FakeHttp::new()
-        .then(Expect::get("https://auth.example.test/.well-known/openid-configuration"), response(404, "text/plain", ""))
+        .then(
+            Expect::get("https://auth.example.test/.well-known/openid-configuration"),
+            response(404, "text/plain", ""),
+        )
         .then(
             Expect::get("https://auth.example.test/.well-known/oauth-authorization-server"),
             response(500, "text/plain", "oops"),
         );
     match discover(&http, ISSUER) {
-        Err(Error::InvalidResponse { status: 500, detail }) => {
-            assert!(detail.contains("HTTP 404") && detail.contains("oops"), "{detail}");
+        Err(Error::InvalidResponse {
+            status: 500,
+            detail,
+        }) => {
+            assert!(
+                detail.contains("HTTP 404") && detail.contains("oops"),
+                "{detail}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -111,13 +157,25 @@ fn a_host_failure_is_an_http_error() {
         Expect::get("https://auth.example.test/.well-known/openid-configuration"),
         Err(HttpError::Denied("auth.example.test:443".into())),
     );
-    assert_eq!(discover(&http, ISSUER), Err(Error::Http(HttpError::Denied("auth.example.test:443".into()))));
+    assert_eq!(
+        discover(&http, ISSUER),
+        Err(Error::Http(HttpError::Denied(
+            "auth.example.test:443".into()
+        )))
+    );
 }
 
 #[test]
 fn a_malformed_issuer_is_invalid_input() {
     let http = FakeHttp::new();
-    for issuer in ["auth.example.test", "ftp://auth.example.test", "https://auth.example.test/?q=1"] {
-        assert!(matches!(discover(&http, issuer), Err(Error::InvalidInput(t)) if t.starts_with("issuer")), "{issuer}");
+    for issuer in [
+        "auth.example.test",
+        "ftp://auth.example.test",
+        "https://auth.example.test/?q=1",
+    ] {
+        assert!(
+            matches!(discover(&http, issuer), Err(Error::InvalidInput(t)) if t.starts_with("issuer")),
+            "{issuer}"
+        );
     }
 }

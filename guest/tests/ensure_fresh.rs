@@ -26,7 +26,10 @@ fn refresh_script() -> FakeHttp {
             Some(basic("client id&1", "s3cret+/=value")),
             &[("grant_type", "refresh_token"), ("refresh_token", "rt")],
         ),
-        json(200, r#"{"access_token":"fresh","token_type":"Bearer","expires_in":3600}"#),
+        json(
+            200,
+            r#"{"access_token":"fresh","token_type":"Bearer","expires_in":3600}"#,
+        ),
     )
 }
 
@@ -34,7 +37,15 @@ fn refresh_script() -> FakeHttp {
 fn a_token_valid_beyond_the_skew_is_returned_as_is() {
     let http = FakeHttp::new();
     let given = tokens(Some(NOW + 61));
-    let fresh = ensure_fresh(&http, &custom_provider(ClientAuth::Basic), &confidential(), &given, NOW, 60).unwrap();
+    let fresh = ensure_fresh(
+        &http,
+        &custom_provider(ClientAuth::Basic),
+        &confidential(),
+        &given,
+        NOW,
+        60,
+    )
+    .unwrap();
     assert!(!fresh.refreshed);
     assert_eq!(fresh.tokens, given);
 }
@@ -64,7 +75,15 @@ fn a_token_expiring_within_the_skew_is_refreshed() {
 fn an_unknown_expiry_is_returned_as_is() {
     let http = FakeHttp::new();
     let given = tokens(None);
-    let fresh = ensure_fresh(&http, &custom_provider(ClientAuth::Basic), &confidential(), &given, NOW, 3600).unwrap();
+    let fresh = ensure_fresh(
+        &http,
+        &custom_provider(ClientAuth::Basic),
+        &confidential(),
+        &given,
+        NOW,
+        3600,
+    )
+    .unwrap();
     assert!(!fresh.refreshed);
     assert_eq!(fresh.tokens, given);
 }

@@ -32,7 +32,13 @@ fn refresh_answering(answer: Result<HttpResponse, HttpError>) -> Error {
         ],
     );
     let http = FakeHttp::new().then(expect, answer);
-    let result = refresh(&http, &custom_provider(ClientAuth::Post), &confidential(), &tokens(), 100);
+    let result = refresh(
+        &http,
+        &custom_provider(ClientAuth::Post),
+        &confidential(),
+        &tokens(),
+        100,
+    );
     http.assert_done();
     result.expect_err("the refresh must fail")
 }
@@ -63,13 +69,23 @@ fn invalid_grant_requires_reauthorization() {
 fn interaction_consent_and_login_required_require_reauthorization() {
     for code in ["interaction_required", "consent_required", "login_required"] {
         let error = refresh_answering(json(400, &format!(r#"{{"error":"{code}"}}"#)));
-        assert!(matches!(&error, Error::ReauthorizeRequired(f) if f.code == code), "{error:?}");
+        assert!(
+            matches!(&error, Error::ReauthorizeRequired(f) if f.code == code),
+            "{error:?}"
+        );
     }
 }
 
 #[test]
 fn microsoft_aadsts_codes_of_a_dead_grant_require_reauthorization() {
-    for aadsts in ["AADSTS50173", "AADSTS700082", "AADSTS50076", "AADSTS65001", "AADSTS54005", "AADSTS70008"] {
+    for aadsts in [
+        "AADSTS50173",
+        "AADSTS700082",
+        "AADSTS50076",
+        "AADSTS65001",
+        "AADSTS54005",
+        "AADSTS70008",
+    ] {
         let body = format!(
             r#"{{"error":"invalid_request","error_description":"{aadsts}: The provided grant has expired. Trace ID: 1"}}"#
         );
@@ -101,7 +117,11 @@ fn other_aadsts_codes_and_oauth_errors_are_provider_errors() {
 
 #[test]
 fn a_500_without_oauth_json_is_an_invalid_response() {
-    let (status, detail) = invalid_response(refresh_answering(response(500, "text/plain", "upstream broke")));
+    let (status, detail) = invalid_response(refresh_answering(response(
+        500,
+        "text/plain",
+        "upstream broke",
+    )));
     assert_eq!(status, 500);
     assert!(detail.contains("server error"), "{detail}");
     assert!(detail.contains("upstream broke"), "{detail}");
@@ -112,7 +132,10 @@ fn an_html_page_is_an_invalid_response() {
     let html = "<html><body><h1>Sign in</h1></body></html>";
     let (status, detail) = invalid_response(refresh_answering(response(200, "text/html", html)));
     assert_eq!(status, 200);
-    assert!(detail.contains("non-JSON content-type (text/html)"), "{detail}");
+    assert!(
+        detail.contains("non-JSON content-type (text/html)"),
+        "{detail}"
+    );
     assert!(detail.contains("<h1>Sign in</h1>"), "{detail}");
 }
 
@@ -125,7 +148,8 @@ fn invalid_json_is_an_invalid_response() {
 
 #[test]
 fn json_without_access_token_is_an_invalid_response() {
-    let (status, detail) = invalid_response(refresh_answering(json(200, r#"{"token_type":"Bearer"}"#)));
+    let (status, detail) =
+        invalid_response(refresh_answering(json(200, r#"{"token_type":"Bearer"}"#)));
     assert_eq!(status, 200);
     assert!(detail.contains("without an access_token"), "{detail}");
 }
@@ -141,7 +165,8 @@ fn a_redirect_is_never_followed() {
     assert_eq!(status, 302);
     assert!(detail.contains("redirect"), "{detail}");
     // Even a redirect whose body looks like an OAuth error is refused.
-    let (status, _) = invalid_response(refresh_answering(json(307, r#"{"error":"invalid_grant"}"#)));
+    let (status, _) =
+        invalid_response(refresh_answering(json(307, r#"{"error":"invalid_grant"}"#)));
     assert_eq!(status, 307);
 }
 

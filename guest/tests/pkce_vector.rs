@@ -23,7 +23,10 @@ fn rfc7636_appendix_b_vector() {
     ];
     let verifier = URL_SAFE_NO_PAD.encode(octets);
     assert_eq!(verifier, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
-    assert_eq!(s256(&verifier), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    assert_eq!(
+        s256(&verifier),
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    );
 }
 
 #[test]
@@ -34,12 +37,18 @@ fn authorization_url_carries_the_s256_challenge_of_its_verifier() {
         &AuthorizationOptions::default(),
     )
     .unwrap();
-    assert!(pending.pkce_verifier.len() >= 43, "RFC 7636 §4.1 minimum length");
+    assert!(
+        pending.pkce_verifier.len() >= 43,
+        "RFC 7636 §4.1 minimum length"
+    );
     assert_eq!(
         query_param(&pending.url, "code_challenge").as_deref(),
         Some(s256(&pending.pkce_verifier).as_str())
     );
-    assert_eq!(query_param(&pending.url, "code_challenge_method").as_deref(), Some("S256"));
+    assert_eq!(
+        query_param(&pending.url, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
 }
 
 #[test]

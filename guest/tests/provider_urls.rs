@@ -12,14 +12,26 @@ use common::*;
 fn google_preset() {
     let p = google();
     assert_eq!(p.id, "google");
-    assert_eq!(p.authorization_endpoint, "https://accounts.google.com/o/oauth2/v2/auth");
+    assert_eq!(
+        p.authorization_endpoint,
+        "https://accounts.google.com/o/oauth2/v2/auth"
+    );
     assert_eq!(p.token_endpoint, "https://oauth2.googleapis.com/token");
-    assert_eq!(p.revocation_endpoint.as_deref(), Some("https://oauth2.googleapis.com/revoke"));
+    assert_eq!(
+        p.revocation_endpoint.as_deref(),
+        Some("https://oauth2.googleapis.com/revoke")
+    );
     assert_eq!(p.issuer.as_deref(), Some("https://accounts.google.com"));
-    assert_eq!(p.default_scopes, ["https://mail.google.com/", "openid", "email"]);
+    assert_eq!(
+        p.default_scopes,
+        ["https://mail.google.com/", "openid", "email"]
+    );
     assert_eq!(
         p.extra_parameters,
-        [("access_type".to_owned(), "offline".to_owned()), ("prompt".to_owned(), "consent".to_owned())]
+        [
+            ("access_type".to_owned(), "offline".to_owned()),
+            ("prompt".to_owned(), "consent".to_owned())
+        ]
     );
     assert_eq!(p.client_auth, ClientAuth::Post);
 }
@@ -37,7 +49,10 @@ fn microsoft_preset_uses_the_tenants_v2_endpoints() {
         "https://login.microsoftonline.com/organizations/oauth2/v2.0/token"
     );
     assert_eq!(p.revocation_endpoint, None);
-    assert_eq!(p.issuer, None, "a multi-tenant endpoint has no fixed issuer");
+    assert_eq!(
+        p.issuer, None,
+        "a multi-tenant endpoint has no fixed issuer"
+    );
     assert_eq!(
         p.default_scopes,
         [
@@ -100,7 +115,12 @@ fn google_authorization_url_has_every_parameter() {
     .unwrap();
     let url = url::Url::parse(&pending.url).unwrap();
     assert_eq!(
-        format!("{}://{}{}", url.scheme(), url.host_str().unwrap(), url.path()),
+        format!(
+            "{}://{}{}",
+            url.scheme(),
+            url.host_str().unwrap(),
+            url.path()
+        ),
         "https://accounts.google.com/o/oauth2/v2/auth"
     );
     let mut names: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
@@ -125,7 +145,10 @@ fn google_authorization_url_has_every_parameter() {
     assert_eq!(get("response_type").as_deref(), Some("code"));
     assert_eq!(get("client_id").as_deref(), Some("client id&1"));
     assert_eq!(get("redirect_uri").as_deref(), Some(REDIRECT));
-    assert_eq!(get("scope").as_deref(), Some("https://mail.google.com/ openid email"));
+    assert_eq!(
+        get("scope").as_deref(),
+        Some("https://mail.google.com/ openid email")
+    );
     assert_eq!(get("state"), Some(pending.state.clone()));
     assert_eq!(get("nonce"), pending.nonce.clone());
     assert!(pending.nonce.is_some());
@@ -142,7 +165,10 @@ fn explicit_scopes_replace_the_defaults_and_no_openid_means_no_nonce() {
         &microsoft("common").unwrap(),
         &public(),
         &AuthorizationOptions {
-            scopes: vec!["https://outlook.office.com/IMAP.AccessAsUser.All".into(), "offline_access".into()],
+            scopes: vec![
+                "https://outlook.office.com/IMAP.AccessAsUser.All".into(),
+                "offline_access".into(),
+            ],
             login_hint: None,
         },
     )
@@ -154,9 +180,11 @@ fn explicit_scopes_replace_the_defaults_and_no_openid_means_no_nonce() {
     assert_eq!(pending.nonce, None);
     assert_eq!(query_param(&pending.url, "nonce"), None);
     assert_eq!(query_param(&pending.url, "login_hint"), None);
-    assert!(pending.url.starts_with(
-        "https://login.microsoftonline.com/common/oauth2/v2.0/authorize?"
-    ));
+    assert!(
+        pending
+            .url
+            .starts_with("https://login.microsoftonline.com/common/oauth2/v2.0/authorize?")
+    );
 }
 
 fn refused_field(result: Result<mail_oauth_guest::PendingAuthorization, Error>) -> String {
@@ -171,11 +199,16 @@ fn host_built_provider_urls_are_validated_and_named() {
     let options = AuthorizationOptions::default();
     let mut p = custom_provider(ClientAuth::Basic);
     p.authorization_endpoint = "not a url".into();
-    assert!(refused_field(begin_authorization(&p, &public(), &options)).starts_with("authorization-endpoint"));
+    assert!(
+        refused_field(begin_authorization(&p, &public(), &options))
+            .starts_with("authorization-endpoint")
+    );
 
     let mut p = custom_provider(ClientAuth::Basic);
     p.token_endpoint = "ftp://auth.example.test/token".into();
-    assert!(refused_field(begin_authorization(&p, &public(), &options)).starts_with("token-endpoint"));
+    assert!(
+        refused_field(begin_authorization(&p, &public(), &options)).starts_with("token-endpoint")
+    );
 
     let mut client = public();
     client.redirect_uri = "/callback".into();
@@ -192,10 +225,17 @@ fn custom_provider_extra_parameters_are_added_but_may_not_override_ours() {
     let mut p = custom_provider(ClientAuth::Basic);
     p.extra_parameters = vec![("audience".into(), "mail".into())];
     let pending = begin_authorization(&p, &public(), &AuthorizationOptions::default()).unwrap();
-    assert_eq!(query_param(&pending.url, "audience").as_deref(), Some("mail"));
+    assert_eq!(
+        query_param(&pending.url, "audience").as_deref(),
+        Some("mail")
+    );
 
     p.extra_parameters = vec![("state".into(), "fixed".into())];
-    let text = refused_field(begin_authorization(&p, &public(), &AuthorizationOptions::default()));
+    let text = refused_field(begin_authorization(
+        &p,
+        &public(),
+        &AuthorizationOptions::default(),
+    ));
     assert!(text.starts_with("provider.extra-parameters"), "{text}");
 }
 

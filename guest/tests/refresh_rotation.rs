@@ -25,13 +25,23 @@ fn expect_basic() -> Expect {
     Expect::post(
         TOKEN_URL,
         Some(basic("client id&1", "s3cret+/=value")),
-        &[("grant_type", "refresh_token"), ("refresh_token", "old-refresh")],
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "old-refresh"),
+        ],
     )
 }
 
 fn run(body: serde_json::Value) -> TokenSet {
     let http = FakeHttp::new().then(expect_basic(), json(200, &body.to_string()));
-    let tokens = refresh(&http, &custom_provider(ClientAuth::Basic), &confidential(), &old_tokens(), NOW).unwrap();
+    let tokens = refresh(
+        &http,
+        &custom_provider(ClientAuth::Basic),
+        &confidential(),
+        &old_tokens(),
+        NOW,
+    )
+    .unwrap();
     http.assert_done();
     tokens
 }
@@ -53,7 +63,8 @@ fn a_rotated_refresh_token_replaces_the_old_one() {
 
 #[test]
 fn without_a_new_refresh_token_the_old_one_is_kept() {
-    let tokens = run(json!({"access_token": "new-access", "token_type": "Bearer", "expires_in": 60}));
+    let tokens =
+        run(json!({"access_token": "new-access", "token_type": "Bearer", "expires_in": 60}));
     assert_eq!(tokens.access_token, "new-access");
     assert_eq!(tokens.refresh_token.as_deref(), Some("old-refresh"));
     assert_eq!(tokens.expires_at, Some(NOW + 60));
@@ -75,7 +86,10 @@ fn microsoft_post_auth_sends_credentials_in_the_body() {
             ("client_secret", "s3cret+/=value"),
         ],
     );
-    let http = FakeHttp::new().then(expect, json(200, r#"{"access_token":"a","token_type":"Bearer"}"#));
+    let http = FakeHttp::new().then(
+        expect,
+        json(200, r#"{"access_token":"a","token_type":"Bearer"}"#),
+    );
     let tokens = refresh(&http, &provider, &confidential(), &old_tokens(), NOW).unwrap();
     http.assert_done();
     assert_eq!(tokens.expires_at, None);
@@ -86,7 +100,13 @@ fn no_refresh_token_requires_reauthorization_without_a_request() {
     let mut tokens = old_tokens();
     tokens.refresh_token = None;
     let http = FakeHttp::new();
-    match refresh(&http, &custom_provider(ClientAuth::Basic), &confidential(), &tokens, NOW) {
+    match refresh(
+        &http,
+        &custom_provider(ClientAuth::Basic),
+        &confidential(),
+        &tokens,
+        NOW,
+    ) {
         Err(Error::ReauthorizeRequired(failure)) => {
             assert_eq!(failure.code, "no_refresh_token");
             assert!(failure.description.is_some());

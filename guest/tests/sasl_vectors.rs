@@ -47,7 +47,10 @@ fn oauthbearer_matches_rfc7628_section_4_1() {
 fn oauthbearer_escapes_comma_and_equals_in_the_authzid() {
     let encoded = oauthbearer("a,b=c@example.com", "imap.example.com", 993, "tok").unwrap();
     let decoded = String::from_utf8(STANDARD.decode(encoded).unwrap()).unwrap();
-    assert!(decoded.starts_with("n,a=a=2Cb=3Dc@example.com,\x01"), "{decoded:?}");
+    assert!(
+        decoded.starts_with("n,a=a=2Cb=3Dc@example.com,\x01"),
+        "{decoded:?}"
+    );
 }
 
 fn assert_refused(result: Result<String, Error>, field: &str, secret: &str) {
@@ -63,8 +66,16 @@ fn assert_refused(result: Result<String, Error>, field: &str, secret: &str) {
 #[test]
 fn control_bytes_that_would_inject_key_values_are_refused() {
     assert_refused(xoauth2("victim\x01auth=Bearer evil", "tok"), "user", "evil");
-    assert_refused(xoauth2("user@example.com", "tok\r\nA1 LOGOUT"), "access-token", "LOGOUT");
-    assert_refused(xoauth2("user@example.com", "Zq9tok\x7f"), "access-token", "Zq9tok");
+    assert_refused(
+        xoauth2("user@example.com", "tok\r\nA1 LOGOUT"),
+        "access-token",
+        "LOGOUT",
+    );
+    assert_refused(
+        xoauth2("user@example.com", "Zq9tok\x7f"),
+        "access-token",
+        "Zq9tok",
+    );
     assert_refused(
         oauthbearer("victim\x00x", "imap.example.com", 993, "tok"),
         "user",
@@ -86,14 +97,22 @@ fn control_bytes_that_would_inject_key_values_are_refused() {
 fn empty_values_are_refused() {
     assert_refused(xoauth2("", "Zq9tok"), "user", "Zq9tok");
     assert_refused(xoauth2("user@example.com", ""), "access-token", "user@");
-    assert_refused(oauthbearer("user@example.com", "", 993, "Zq9tok"), "host", "Zq9tok");
-    assert_refused(oauthbearer("", "imap.example.com", 993, "Zq9tok"), "user", "Zq9tok");
+    assert_refused(
+        oauthbearer("user@example.com", "", 993, "Zq9tok"),
+        "host",
+        "Zq9tok",
+    );
+    assert_refused(
+        oauthbearer("", "imap.example.com", 993, "Zq9tok"),
+        "user",
+        "Zq9tok",
+    );
 }
 
 #[test]
 fn parse_failure_decodes_googles_challenge() {
-    let challenge =
-        STANDARD.encode(r#"{"status":"400","schemes":"Bearer","scope":"https://mail.google.com/"}"#);
+    let challenge = STANDARD
+        .encode(r#"{"status":"400","schemes":"Bearer","scope":"https://mail.google.com/"}"#);
     let failure = parse_failure(&challenge).unwrap();
     assert_eq!(failure.status, "400");
     assert_eq!(failure.schemes.as_deref(), Some("Bearer"));

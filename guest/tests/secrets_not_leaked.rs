@@ -27,7 +27,12 @@ fn client() -> Client {
 }
 
 fn pending() -> PendingAuthorization {
-    begin_authorization(&custom_provider(ClientAuth::Post), &client(), &AuthorizationOptions::default()).unwrap()
+    begin_authorization(
+        &custom_provider(ClientAuth::Post),
+        &client(),
+        &AuthorizationOptions::default(),
+    )
+    .unwrap()
 }
 
 fn tokens() -> TokenSet {
@@ -45,7 +50,10 @@ fn assert_clean(error: &Error, secrets: &[&str]) {
     let texts = [error.to_string(), format!("{error:?}")];
     for text in &texts {
         for secret in secrets {
-            assert!(!text.contains(secret), "secret {secret:?} leaked in {text:?}");
+            assert!(
+                !text.contains(secret),
+                "secret {secret:?} leaked in {text:?}"
+            );
         }
     }
 }
@@ -66,7 +74,10 @@ fn all_secrets(pending: &PendingAuthorization) -> Vec<String> {
 }
 
 /// Runs the code exchange against one canned answer and returns the error.
-fn exchange_error(pending: &PendingAuthorization, answer: Result<HttpResponse, HttpError>) -> Error {
+fn exchange_error(
+    pending: &PendingAuthorization,
+    answer: Result<HttpResponse, HttpError>,
+) -> Error {
     let expect = Expect::post(
         TOKEN_URL,
         None,
@@ -81,8 +92,15 @@ fn exchange_error(pending: &PendingAuthorization, answer: Result<HttpResponse, H
     );
     let http = FakeHttp::new().then(expect, answer);
     let callback = format!("{REDIRECT}?code={}&state={}", urlenc(CODE), pending.state);
-    complete_authorization(&http, &custom_provider(ClientAuth::Post), &client(), pending, &callback, 0)
-        .expect_err("the exchange must fail")
+    complete_authorization(
+        &http,
+        &custom_provider(ClientAuth::Post),
+        &client(),
+        pending,
+        &callback,
+        0,
+    )
+    .expect_err("the exchange must fail")
 }
 
 fn urlenc(value: &str) -> String {
@@ -97,18 +115,44 @@ fn code_exchange_errors_never_echo_secrets() {
         p.pkce_verifier, p.state
     );
     let answers = vec![
-        response(500, "text/html", &format!("<html><p>Bad request: {echo}</p></html>")),
-        json(400, &format!(r#"{{"error":"invalid_grant","error_description":"bad {echo}"}}"#)),
-        json(400, &format!(r#"{{"error":"invalid_request {CODE}","error_description":"x"}}"#)),
-        json(200, &format!(r#"{{"access_token":"{SHORT_ACCESS}","refresh_token":"{REFRESH}"}}"#)),
-        json(200, &format!(r#"{{"access_token": "{ACCESS}", "token_type": 5, "id_token": "{}"}}"#, tokens().id_token.unwrap())),
+        response(
+            500,
+            "text/html",
+            &format!("<html><p>Bad request: {echo}</p></html>"),
+        ),
+        json(
+            400,
+            &format!(r#"{{"error":"invalid_grant","error_description":"bad {echo}"}}"#),
+        ),
+        json(
+            400,
+            &format!(r#"{{"error":"invalid_request {CODE}","error_description":"x"}}"#),
+        ),
+        json(
+            200,
+            &format!(r#"{{"access_token":"{SHORT_ACCESS}","refresh_token":"{REFRESH}"}}"#),
+        ),
+        json(
+            200,
+            &format!(
+                r#"{{"access_token": "{ACCESS}", "token_type": 5, "id_token": "{}"}}"#,
+                tokens().id_token.unwrap()
+            ),
+        ),
         json(200, &format!(r#"{{"access_token": "{ACCESS}", oops"#)),
-        response(200, "text/plain", &format!("access_token={ACCESS}&refresh_token={REFRESH}")),
+        response(
+            200,
+            "text/plain",
+            &format!("access_token={ACCESS}&refresh_token={REFRESH}"),
+        ),
         json(302, &format!(r#"{{"access_token":"{ACCESS}"}}"#)),
-        json(200, &format!(
-            r#"{{"access_token":"{ACCESS}","token_type":"Bearer","id_token":"{}"}}"#,
-            jwt(&serde_json::json!({"nonce": "other", "email": "a@b"}))
-        )),
+        json(
+            200,
+            &format!(
+                r#"{{"access_token":"{ACCESS}","token_type":"Bearer","id_token":"{}"}}"#,
+                jwt(&serde_json::json!({"nonce": "other", "email": "a@b"}))
+            ),
+        ),
     ];
     for answer in answers {
         let error = exchange_error(&p, answer);
@@ -123,12 +167,22 @@ fn callback_error_descriptions_never_echo_the_state_or_code() {
     let p = pending();
     let callback = format!(
         "error=server_error&error_description={}&state={}",
-        urlenc(&format!("state {} verifier {} code {CODE}", p.state, p.pkce_verifier)),
+        urlenc(&format!(
+            "state {} verifier {} code {CODE}",
+            p.state, p.pkce_verifier
+        )),
         p.state
     );
     let http = FakeHttp::new();
-    let error = complete_authorization(&http, &custom_provider(ClientAuth::Post), &client(), &p, &callback, 0)
-        .unwrap_err();
+    let error = complete_authorization(
+        &http,
+        &custom_provider(ClientAuth::Post),
+        &client(),
+        &p,
+        &callback,
+        0,
+    )
+    .unwrap_err();
     assert!(matches!(error, Error::ProviderError(_)));
     let secrets = all_secrets(&p);
     let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
@@ -151,32 +205,64 @@ fn refresh_and_revoke_errors_never_echo_tokens() {
         )
     };
     for answer in [
-        json(400, &format!(r#"{{"error":"invalid_grant","error_description":"{REFRESH} is revoked"}}"#)),
-        json(401, &format!(r#"{{"error":"invalid_client","error_description":"secret {CLIENT_SECRET}"}}"#)),
+        json(
+            400,
+            &format!(r#"{{"error":"invalid_grant","error_description":"{REFRESH} is revoked"}}"#),
+        ),
+        json(
+            401,
+            &format!(
+                r#"{{"error":"invalid_client","error_description":"secret {CLIENT_SECRET}"}}"#
+            ),
+        ),
         response(502, "text/html", &format!("<pre>{REFRESH} {ACCESS}</pre>")),
         json(200, &format!(r#"{{"refresh_token":"{REFRESH}"}}"#)),
         Ok(HttpResponse {
             status: 307,
-            headers: vec![Header::new("location", format!("https://x.example/?t={REFRESH}"))],
+            headers: vec![Header::new(
+                "location",
+                format!("https://x.example/?t={REFRESH}"),
+            )],
             body: format!("moved: {REFRESH}").into_bytes(),
         }),
     ] {
         let http = FakeHttp::new().then(refresh_expect(), answer);
-        let error = refresh(&http, &custom_provider(ClientAuth::Post), &client(), &tokens(), 0).unwrap_err();
+        let error = refresh(
+            &http,
+            &custom_provider(ClientAuth::Post),
+            &client(),
+            &tokens(),
+            0,
+        )
+        .unwrap_err();
         assert_clean(&error, &secrets);
     }
 
     let revoke_expect = Expect::post(
         REVOKE_URL,
         None,
-        &[("token", ACCESS), ("token_type_hint", "access_token"), ("client_id", "app"), ("client_secret", CLIENT_SECRET)],
+        &[
+            ("token", ACCESS),
+            ("token_type_hint", "access_token"),
+            ("client_id", "app"),
+            ("client_secret", CLIENT_SECRET),
+        ],
     );
     let http = FakeHttp::new().then(
         revoke_expect,
-        json(400, &format!(r#"{{"error":"invalid_token","error_description":"{ACCESS} unknown"}}"#)),
+        json(
+            400,
+            &format!(r#"{{"error":"invalid_token","error_description":"{ACCESS} unknown"}}"#),
+        ),
     );
-    let error = revoke(&http, &custom_provider(ClientAuth::Post), &client(), ACCESS, TokenKind::AccessToken)
-        .unwrap_err();
+    let error = revoke(
+        &http,
+        &custom_provider(ClientAuth::Post),
+        &client(),
+        ACCESS,
+        TokenKind::AccessToken,
+    )
+    .unwrap_err();
     assert_clean(&error, &secrets);
 }
 
@@ -200,7 +286,11 @@ fn records_holding_secrets_redact_their_debug_output() {
     let basic_header = basic("app", CLIENT_SECRET);
     let secrets = all_secrets(&p);
     for text in &printed {
-        for secret in secrets.iter().map(String::as_str).chain([basic_header.as_str()]) {
+        for secret in secrets
+            .iter()
+            .map(String::as_str)
+            .chain([basic_header.as_str()])
+        {
             assert!(!text.contains(secret), "{secret:?} in {text}");
         }
     }

@@ -16,7 +16,10 @@ fn pending() -> PendingAuthorization {
     .unwrap()
 }
 
-fn complete(pending: &PendingAuthorization, callback: &str) -> Result<mail_oauth_guest::TokenSet, Error> {
+fn complete(
+    pending: &PendingAuthorization,
+    callback: &str,
+) -> Result<mail_oauth_guest::TokenSet, Error> {
     // No scripted response: any request would fail the test.
     let http = FakeHttp::new();
     complete_authorization(
@@ -33,7 +36,10 @@ fn complete(pending: &PendingAuthorization, callback: &str) -> Result<mail_oauth
 fn a_different_state_is_refused() {
     let p = pending();
     let other = format!("{}x", p.state);
-    assert_eq!(complete(&p, &format!("code=abc&state={other}")), Err(Error::StateMismatch));
+    assert_eq!(
+        complete(&p, &format!("code=abc&state={other}")),
+        Err(Error::StateMismatch)
+    );
 }
 
 #[test]
@@ -49,11 +55,15 @@ fn state_is_checked_before_error_iss_code_and_redirect() {
     // Each of these would fail for another reason if state were not checked first.
     for callback in [
         "error=access_denied&state=wrong".to_owned(),
-        format!("iss=https://evil.example&code=abc&state=wrong"),
+        "iss=https://evil.example&code=abc&state=wrong".to_owned(),
         "state=wrong".to_owned(),
         "https://evil.example/elsewhere?code=abc&state=wrong".to_owned(),
     ] {
-        assert_eq!(complete(&p, &callback), Err(Error::StateMismatch), "{callback}");
+        assert_eq!(
+            complete(&p, &callback),
+            Err(Error::StateMismatch),
+            "{callback}"
+        );
     }
 }
 

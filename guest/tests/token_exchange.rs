@@ -17,7 +17,10 @@ fn begin(provider: &Provider, client: &Client) -> PendingAuthorization {
     begin_authorization(provider, client, &AuthorizationOptions::default()).unwrap()
 }
 
-fn code_form<'a>(pending: &'a PendingAuthorization, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+fn code_form<'a>(
+    pending: &'a PendingAuthorization,
+    extra: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
     let mut form = vec![
         ("grant_type", "authorization_code"),
         ("code", "the-code"),
@@ -47,7 +50,8 @@ fn basic_client_auth_sends_url_encoded_credentials_in_the_header() {
     let provider = custom_provider(ClientAuth::Basic);
     let client = confidential();
     let pending = begin(&provider, &client);
-    let id_token = jwt(&json!({"iss": ISSUER, "nonce": pending.nonce, "email": "alice@example.com"}));
+    let id_token =
+        jwt(&json!({"iss": ISSUER, "nonce": pending.nonce, "email": "alice@example.com"}));
     let expect = Expect::post(
         TOKEN_URL,
         Some(basic("client id&1", "s3cret+/=value")),
@@ -57,8 +61,19 @@ fn basic_client_auth_sends_url_encoded_credentials_in_the_header() {
         "access_token": "at-1", "token_type": "Bearer", "expires_in": 3599,
         "refresh_token": "rt-1", "scope": "openid email mail", "id_token": id_token,
     });
-    let callback = format!("{REDIRECT}?code=the-code&state={}&iss={ISSUER}", pending.state);
-    let tokens = run(&provider, &client, &pending, expect, &body.to_string(), &callback).unwrap();
+    let callback = format!(
+        "{REDIRECT}?code=the-code&state={}&iss={ISSUER}",
+        pending.state
+    );
+    let tokens = run(
+        &provider,
+        &client,
+        &pending,
+        expect,
+        &body.to_string(),
+        &callback,
+    )
+    .unwrap();
     assert_eq!(tokens.access_token, "at-1");
     assert_eq!(tokens.refresh_token.as_deref(), Some("rt-1"));
     assert_eq!(tokens.expires_at, Some(NOW + 3599));
@@ -75,11 +90,25 @@ fn post_client_auth_sends_the_secret_in_the_body() {
     let expect = Expect::post(
         "https://oauth2.googleapis.com/token",
         None,
-        &code_form(&pending, &[("client_id", "client id&1"), ("client_secret", "s3cret+/=value")]),
+        &code_form(
+            &pending,
+            &[
+                ("client_id", "client id&1"),
+                ("client_secret", "s3cret+/=value"),
+            ],
+        ),
     );
     let body = json!({"access_token": "at", "token_type": "Bearer", "expires_in": 10});
     let callback = format!("?state={}&code=the-code", pending.state);
-    let tokens = run(&provider, &client, &pending, expect, &body.to_string(), &callback).unwrap();
+    let tokens = run(
+        &provider,
+        &client,
+        &pending,
+        expect,
+        &body.to_string(),
+        &callback,
+    )
+    .unwrap();
     // No scope in the answer: the requested ones.
     assert_eq!(tokens.scopes, google().default_scopes);
     assert_eq!(tokens.refresh_token, None);
@@ -92,10 +121,22 @@ fn public_client_sends_its_id_in_the_body_even_with_basic() {
     let provider = custom_provider(ClientAuth::Basic);
     let client = public();
     let pending = begin(&provider, &client);
-    let expect = Expect::post(TOKEN_URL, None, &code_form(&pending, &[("client_id", "public-client")]));
+    let expect = Expect::post(
+        TOKEN_URL,
+        None,
+        &code_form(&pending, &[("client_id", "public-client")]),
+    );
     let body = json!({"access_token": "at", "token_type": "bearer"});
     let callback = format!("code=the-code&state={}", pending.state);
-    let tokens = run(&provider, &client, &pending, expect, &body.to_string(), &callback).unwrap();
+    let tokens = run(
+        &provider,
+        &client,
+        &pending,
+        expect,
+        &body.to_string(),
+        &callback,
+    )
+    .unwrap();
     assert_eq!(tokens.expires_at, None, "no expires_in: unknown expiry");
 }
 
@@ -104,7 +145,10 @@ fn microsoft_account_falls_back_to_preferred_username_then_upn() {
     let provider = microsoft("common").unwrap();
     let client = public();
     for (claims_extra, expected) in [
-        (json!({"preferred_username": "bob@contoso.com", "upn": "x@y"}), "bob@contoso.com"),
+        (
+            json!({"preferred_username": "bob@contoso.com", "upn": "x@y"}),
+            "bob@contoso.com",
+        ),
         (json!({"upn": "carol@contoso.com"}), "carol@contoso.com"),
     ] {
         let pending = begin(&provider, &client);
@@ -117,8 +161,19 @@ fn microsoft_account_falls_back_to_preferred_username_then_upn() {
             &code_form(&pending, &[("client_id", "public-client")]),
         );
         let body = json!({"access_token": "at", "token_type": "Bearer", "id_token": jwt(&claims)});
-        let callback = format!("code=the-code&state={}&iss=https://login.microsoftonline.com/tid/v2.0", pending.state);
-        let tokens = run(&provider, &client, &pending, expect, &body.to_string(), &callback).unwrap();
+        let callback = format!(
+            "code=the-code&state={}&iss=https://login.microsoftonline.com/tid/v2.0",
+            pending.state
+        );
+        let tokens = run(
+            &provider,
+            &client,
+            &pending,
+            expect,
+            &body.to_string(),
+            &callback,
+        )
+        .unwrap();
         assert_eq!(tokens.account_email.as_deref(), Some(expected));
     }
 }
@@ -129,7 +184,10 @@ fn an_id_token_with_another_nonce_is_refused() {
     let client = confidential();
     let pending = begin(&provider, &client);
     assert!(pending.nonce.is_some());
-    for claims in [json!({"nonce": "replayed", "email": "a@b"}), json!({"email": "a@b"})] {
+    for claims in [
+        json!({"nonce": "replayed", "email": "a@b"}),
+        json!({"email": "a@b"}),
+    ] {
         let expect = Expect::post(
             TOKEN_URL,
             Some(basic("client id&1", "s3cret+/=value")),
@@ -137,8 +195,18 @@ fn an_id_token_with_another_nonce_is_refused() {
         );
         let body = json!({"access_token": "at", "token_type": "Bearer", "id_token": jwt(&claims)});
         let callback = format!("code=the-code&state={}", pending.state);
-        match run(&provider, &client, &pending, expect, &body.to_string(), &callback) {
-            Err(Error::InvalidResponse { status: 200, detail }) => assert!(detail.contains("nonce"), "{detail}"),
+        match run(
+            &provider,
+            &client,
+            &pending,
+            expect,
+            &body.to_string(),
+            &callback,
+        ) {
+            Err(Error::InvalidResponse {
+                status: 200,
+                detail,
+            }) => assert!(detail.contains("nonce"), "{detail}"),
             other => panic!("{other:?}"),
         }
     }
@@ -155,6 +223,19 @@ fn a_callback_url_with_the_default_port_spelled_out_matches() {
     form.push(("redirect_uri", "https://app.example.test/oauth/callback"));
     let expect = Expect::post(TOKEN_URL, None, &form);
     let body = json!({"access_token": "at", "token_type": "Bearer"});
-    let callback = format!("https://app.example.test:443/oauth/callback?code=the-code&state={}", pending.state);
-    assert!(run(&provider, &client, &pending, expect, &body.to_string(), &callback).is_ok());
+    let callback = format!(
+        "https://app.example.test:443/oauth/callback?code=the-code&state={}",
+        pending.state
+    );
+    assert!(
+        run(
+            &provider,
+            &client,
+            &pending,
+            expect,
+            &body.to_string(),
+            &callback
+        )
+        .is_ok()
+    );
 }

@@ -1,7 +1,10 @@
 //! Shared fixtures: a scripted fake [`Http`] that asserts the exact request and
 //! answers a canned response, and the providers and clients the tests use.
 
-#![allow(dead_code, reason = "each test file uses a different part of the fixtures")]
+#![allow(
+    dead_code,
+    reason = "each test file uses a different part of the fixtures"
+)]
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -88,7 +91,11 @@ impl Http for FakeHttp {
             .unwrap_or_else(|| panic!("unexpected request: {req:?}"));
         assert_eq!(req.method, expect.method, "method");
         assert_eq!(req.url, expect.url, "url");
-        assert_eq!(req.header("content-type"), expect.content_type, "content-type");
+        assert_eq!(
+            req.header("content-type"),
+            expect.content_type,
+            "content-type"
+        );
         assert_eq!(
             req.header("authorization").map(str::to_owned),
             expect.authorization,

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Loads the mail-oauth component in Python through wasmtime-py and checks the
+# published SASL vectors. Runnable from any directory. MAIL_OAUTH_WASM names a
+# prebuilt component; without it the component is built with cargo first.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+cd "$here"
+
+if [[ -z "${MAIL_OAUTH_WASM:-}" ]]; then
+  cargo build --quiet --manifest-path "$repo/Cargo.toml" -p mail-oauth-guest \
+    --target wasm32-wasip2 --release
+  export MAIL_OAUTH_WASM="$repo/target/wasm32-wasip2/release/mail_oauth_guest.wasm"
+fi
+
+# The stamp records that requirements.txt was installed into this venv.
+if [[ ! -x .venv/bin/python ]]; then
+  python3 -m venv .venv
+fi
+if [[ ! -f .venv/.installed || requirements.txt -nt .venv/.installed ]]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+  touch .venv/.installed
+fi
+
+.venv/bin/python -m unittest -v

@@ -131,4 +131,5 @@ if [ $start_postfix = 1 ]; then
   msg+=("postfix $(dt "$(now)" "$T2")s")
 fi
 trap - ERR
-echo "up.sh: up ($P): $(IFS=,; echo "${msg[*]}"), total $(dt "$(now)" "$T0")s"
+joined=$(printf '%s, ' "${msg[@]}")
+echo "up.sh: up ($P): ${joined%, }; total $(dt "$(now)" "$T0")s"

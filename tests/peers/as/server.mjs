@@ -66,6 +66,9 @@ const provider = new Provider(ISSUER, {
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
   pkce: { required: () => true },                 // PKCE (S256) mandatory for every code flow
   clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
+  // Like Google and Microsoft, put the scope's claims (email) in the ID token
+  // of the code flow too; the default keeps them for the userinfo endpoint.
+  conformIdTokenClaims: false,
   features: {
     devInteractions: { enabled: false },          // replaced by the auto-approve below
     introspection: {                              // RFC 7662, used by Dovecot

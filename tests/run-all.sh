@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# THE test command (README, .ci/run): installs what is missing, starts the
+# loopback test peers, then runs every check of the workspace:
+#   cargo fmt --check; guest release build (wasm32-wasip2); clippy (native and
+#   wasm32-wasip2, -D warnings); the CLI build; cargo test --workspace (unit
+#   tests, guest natively, integration tests against the real peers);
+#   examples/*/test.sh when present.
+# Runs as root on a fresh Debian machine; every install step is skipped when
+# its result is already there. Exits non-zero when any step failed. From any cwd.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+[ -d "$HOME/.cargo/bin" ] && case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) PATH="$HOME/.cargo/bin:$PATH" ;; esac
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+START=$(date +%s)
+elapsed() { echo "$(($(date +%s) - START))s"; }
+say() { printf '\n=== run-all [%s] %s\n' "$(elapsed)" "$*"; }
+
+# ---------------------------------------------------------------- toolchain and peers
+say "toolchain"
+command -v cargo >/dev/null || { echo "run-all: cargo/rustup not found (install rustup first)" >&2; exit 1; }
+rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+for c in clippy rustfmt; do
+  rustup component list --installed | grep -q "^$c" || rustup component add "$c"
+done
+if ! command -v node >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends nodejs npm
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "run-all: node >= 20 is required by oidc-provider 9 (found $(node --version))" >&2
+  exit 1
+fi
+echo "cargo $(cargo --version | cut -d' ' -f2), node $(node --version)"
+
+say "peers: install"
+tests/peers/install.sh
+say "peers: up"
+up_out=$(tests/peers/up.sh) || { echo "$up_out"; exit 1; }
+echo "$up_out"
+if ! grep -q "already up" <<<"$up_out"; then
+  # We started the stack, we stop it (a developer's running stack is left alone).
+  trap 'echo; echo "=== run-all: peers down"; tests/peers/down.sh' EXIT
+fi
+
+# ---------------------------------------------------------------- checks
+LOG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mail-oauth-run-all.XXXXXX")
+failed=()
+passed=()
+step() { # name command...: runs it, records the outcome, never stops the script
+  local name=$1 t0=$SECONDS; shift
+  say "$name: $*"
+  if "$@"; then
+    passed+=("$name"); echo "--- $name ok ($((SECONDS - t0))s)"
+  else
+    failed+=("$name"); echo "--- $name FAILED ($((SECONDS - t0))s)"
+  fi
+}
+cargo_test() { # keeps cargo test's output for the totals below
+  cargo test --workspace 2>&1 | tee "$LOG_DIR/cargo-test.log"
+}
+examples() {
+  local t n=0 bad=0
+  for t in examples/*/test.sh; do
+    [ -e "$t" ] || continue
+    n=$((n + 1)); echo "--- $t"
+    bash "$t" || { bad=$((bad + 1)); echo "--- $t FAILED"; }
+  done
+  [ $n -gt 0 ] || echo "(no examples/*/test.sh yet)"
+  [ $bad = 0 ]
+}
+
+step fmt cargo fmt --all --check
+step guest-release cargo build -p mail-oauth-guest --target wasm32-wasip2 --release
+step clippy cargo clippy --workspace --all-targets -- -D warnings
+step clippy-wasm cargo clippy -p mail-oauth-guest --target wasm32-wasip2 -- -D warnings
+step cli-build cargo build -p mail-oauth-host    # target/debug/mail-oauth, used by the CLI tests
+step cargo-test cargo_test
+step examples examples
+
+# ---------------------------------------------------------------- summary
+tests_passed=0 tests_failed=0
+if [ -f "$LOG_DIR/cargo-test.log" ]; then
+  read -r tests_passed tests_failed < <(awk '
+    /^test result: / { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }
+    END { print p + 0, f + 0 }' "$LOG_DIR/cargo-test.log")
+fi
+rm -rf "$LOG_DIR"
+echo
+echo "run-all: steps ok: ${passed[*]:-none}; steps failed: ${failed[*]:-none}; $(elapsed)"
+echo "tests: $tests_passed passed, $tests_failed failed"
+[ ${#failed[@]} = 0 ]

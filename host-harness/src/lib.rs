@@ -2,10 +2,13 @@
 //! many times, each call in a fresh sandboxed instance whose only way out is
 //! an HTTP client behind a deny-by-default egress policy.
 
+pub mod accounts;
+pub mod egress;
 pub mod error;
 pub mod http_client;
 pub mod model;
 pub mod plugin;
+pub mod store;
 
 pub use error::{Error, OAuthError};
 pub use plugin::{LoadOptions, LoadSource, Plugin, Session};

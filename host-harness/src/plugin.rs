@@ -175,7 +175,7 @@ impl Plugin {
     }
 
     /// A fresh instance whose `http` import goes through `http`.
-    pub fn session(&self, http: Arc<HttpClient>) -> anyhow::Result<Session> {
+    pub fn session(&self, http: Arc<HttpClient>) -> Result<Session, Error> {
         // The guest sees no environment, arguments, files, sockets or stdio:
         // its only way out is the `http` import, behind `http`'s policy.
         let wasi = WasiCtx::builder()

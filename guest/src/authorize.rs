@@ -1,8 +1,11 @@
 //! The authorization-code flow with PKCE: building the authorization URL and
 //! checking the callback before the code is exchanged.
 
+use base64::Engine as _;
 use oauth2::basic::BasicClient;
-use oauth2::{AuthUrl, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl, Scope};
+use oauth2::{
+    AuthUrl, ClientId, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+};
 use subtle::ConstantTimeEq as _;
 use url::{Url, form_urlencoded};
 
@@ -78,13 +81,16 @@ pub fn begin_authorization(
         .set_auth_uri(AuthUrl::from_url(auth_url))
         .set_redirect_uri(redirect);
 
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let verifier = PkceCodeVerifier::new(random_token(32)?);
+    let challenge = PkceCodeChallenge::from_code_verifier_sha256(&verifier);
     let nonce = scopes
         .iter()
         .any(|scope| scope == "openid")
-        .then(|| CsrfToken::new_random().into_secret());
+        .then(|| random_token(16))
+        .transpose()?;
+    let state = CsrfToken::new(random_token(16)?);
     let mut request = oauth
-        .authorize_url(CsrfToken::new_random)
+        .authorize_url(|| state.clone())
         .add_scopes(scopes.iter().cloned().map(Scope::new))
         .set_pkce_challenge(challenge);
     if let Some(nonce) = &nonce {
@@ -195,4 +201,14 @@ pub fn complete_authorization(
         }
     }
     token::exchange_code(http, provider, client, pending, code, now)
+}
+
+/// `len` random bytes, base64url: 16 bytes (128 bits) for `state` and the nonce,
+/// 32 for the PKCE verifier (43 characters, RFC 7636 §4.1).
+fn random_token(len: usize) -> Result<String, Error> {
+    let mut bytes = vec![0u8; len];
+    // Without randomness no flow is safe; the host's WASI random failed.
+    getrandom::fill(&mut bytes)
+        .map_err(|_| Error::input("randomness: unavailable from the host"))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }

@@ -34,6 +34,12 @@ if [ "$node_major" -lt 20 ]; then
   echo "run-all: node >= 20 is required by oidc-provider 9 (found $(node --version))" >&2
   exit 1
 fi
+# examples/python/test.sh makes a venv: Debian splits venv/ensurepip out of python3.
+if [ -e examples/python/test.sh ] && ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends python3 python3-venv
+fi
 echo "cargo $(cargo --version | cut -d' ' -f2), node $(node --version)"
 
 say "peers: install"
@@ -64,6 +70,8 @@ cargo_test() { # keeps cargo test's output for the totals below
 }
 examples() {
   local t n=0 bad=0
+  # The component built by the guest-release step, wherever the target dir is.
+  export MAIL_OAUTH_WASM=${CARGO_TARGET_DIR:-$ROOT/target}/wasm32-wasip2/component/mail_oauth_guest.wasm
   for t in examples/*/test.sh; do
     [ -e "$t" ] || continue
     n=$((n + 1)); echo "--- $t"
@@ -74,7 +82,7 @@ examples() {
 }
 
 step fmt cargo fmt --all --check
-step guest-release cargo build -p mail-oauth-guest --target wasm32-wasip2 --release
+step guest-release cargo build -p mail-oauth-guest --target wasm32-wasip2 --profile component
 step clippy cargo clippy --workspace --all-targets -- -D warnings
 step clippy-wasm cargo clippy -p mail-oauth-guest --target wasm32-wasip2 -- -D warnings
 step cli-build cargo build -p mail-oauth-host    # target/debug/mail-oauth, used by the CLI tests

@@ -16,8 +16,8 @@ say() { printf '\n=== demo: %s\n' "$*"; }
 
 say "build the component (release, wasm32-wasip2)"
 rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
-cargo build -p mail-oauth-guest --target wasm32-wasip2 --release
-COMPONENT=$TARGET/wasm32-wasip2/release/mail_oauth_guest.wasm
+cargo build -p mail-oauth-guest --target wasm32-wasip2 --profile component
+COMPONENT=$TARGET/wasm32-wasip2/component/mail_oauth_guest.wasm
 say "build the CLI (release)"
 cargo build --release -p mail-oauth-host
 CLI=$TARGET/release/mail-oauth
@@ -47,13 +47,10 @@ echo "$up_out"
 grep -q "already up" <<<"$up_out" || STARTED_PEERS=1
 
 # ---------------------------------------------------------------------------
-# The CLI's part. Everything above is infrastructure; this function is the
-# demo proper and follows the CLI's interface.
-# TODO(lead): check every flag against host-harness/src/main.rs once the CLI
-# lands; written from tests/tests/common/mod.rs (authorize --json prints one
-# JSON line with authorization_url + redirect_uri, then waits on the listener).
-# Available: $CLI $COMPONENT $STORE $WORK $AS $PLAY_BROWSER; add background
-# pids to BG_PIDS so the trap ends them.
+# The CLI's part: everything above is infrastructure. `authorize --json`
+# prints one JSON line (authorization_url, redirect_uri), then waits on its
+# loopback listener for the browser. Background pids go in BG_PIDS so the
+# trap ends them.
 run_cli_flow() {
   local cli=("$CLI" --store "$STORE" --component "$COMPONENT" --allow-loopback)
 
@@ -79,7 +76,7 @@ run_cli_flow() {
   "${cli[@]}" xoauth2 --account demo | base64 -d | tr '\001' '|' | sed 's/Bearer [^|]*/Bearer <token>/'
   echo
 
-  say "refresh (TODO(lead): the CLI's refresh flag/command)"
+  say "mail-oauth token --force-refresh (refresh; the provider rotates the refresh token)"
   local refreshed
   refreshed=$("${cli[@]}" token --account demo --force-refresh)
   [ "$refreshed" != "$token" ] || { echo "demo: refresh returned the same token" >&2; return 1; }
@@ -87,6 +84,11 @@ run_cli_flow() {
 
   say "mail-oauth revoke"
   "${cli[@]}" revoke --account demo
+
+  say "after revoke, the grant is dead: token --force-refresh exits 3 (authorize again)"
+  local status=0
+  "${cli[@]}" token --account demo --force-refresh || status=$?
+  [ "$status" = 3 ] || { echo "demo: expected exit 3 after revoke, got $status" >&2; return 1; }
 }
 
 run_cli_flow

@@ -10,8 +10,8 @@ cd "$here"
 
 if [[ -z "${MAIL_OAUTH_WASM:-}" ]]; then
   cargo build --quiet --manifest-path "$repo/Cargo.toml" -p mail-oauth-guest \
-    --target wasm32-wasip2 --release
-  export MAIL_OAUTH_WASM="$repo/target/wasm32-wasip2/release/mail_oauth_guest.wasm"
+    --target wasm32-wasip2 --profile component
+  export MAIL_OAUTH_WASM="$repo/target/wasm32-wasip2/component/mail_oauth_guest.wasm"
 fi
 
 # The stamp records that requirements.txt was installed into this venv.

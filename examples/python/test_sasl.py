@@ -14,7 +14,7 @@ from wasmtime.component import Component, Linker, Record, Variant
 
 WASM = Path(
     os.environ.get("MAIL_OAUTH_WASM")
-    or Path(__file__).resolve().parents[2] / "target/wasm32-wasip2/release/mail_oauth_guest.wasm"
+    or Path(__file__).resolve().parents[2] / "target/wasm32-wasip2/component/mail_oauth_guest.wasm"
 )
 HTTP = "mail-oauth:plugin/http@0.1.0"
 SASL = "mail-oauth:plugin/sasl@0.1.0"

@@ -49,7 +49,7 @@ fn main() {
     let path = Path::new(DEFAULT_COMPONENT_PATH);
     let bytes = std::fs::read(path).unwrap_or_else(|e| {
         panic!(
-            "{}: {e}; build it first: cargo build -p mail-oauth-guest --target wasm32-wasip2 --release",
+            "{}: {e}; build it first: cargo build -p mail-oauth-guest --target wasm32-wasip2 --profile component",
             path.display()
         )
     });
@@ -59,7 +59,11 @@ fn main() {
     };
 
     println!("mail-oauth component benchmark (medians)");
-    println!("{:<44} {:>10} KiB", "component size (release)", bytes.len() / 1024);
+    println!(
+        "{:<44} {:>10} KiB",
+        "component size (release)",
+        bytes.len() / 1024
+    );
 
     let compile = median(5, 1, || {
         black_box(Plugin::from_bytes(&bytes, &LoadOptions::default()).expect("compiles"));
@@ -80,11 +84,18 @@ fn main() {
     );
 
     let plugin = Plugin::from_bytes(&bytes, &options).expect("loads");
-    let http = Arc::new(HttpClient::new(EgressPolicy::deny_all(), HttpLimits::default()));
+    let http = Arc::new(HttpClient::new(
+        EgressPolicy::deny_all(),
+        HttpLimits::default(),
+    ));
     let instantiate = median(31, 200, || {
         black_box(plugin.session(http.clone()).expect("instantiates"));
     });
-    println!("{:<44} {:>14}", "instantiate from InstancePre (fresh Store)", fmt(instantiate));
+    println!(
+        "{:<44} {:>14}",
+        "instantiate from InstancePre (fresh Store)",
+        fmt(instantiate)
+    );
 
     let token = Secret::new("ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg");
     let user = "someuser@example.com";
@@ -93,9 +104,16 @@ fn main() {
         black_box(session.xoauth2(user, &token).expect("encodes"));
     });
     let native = median(31, 2000, || {
-        black_box(mail_oauth_guest::sasl::xoauth2(black_box(user), black_box(token.expose())).expect("encodes"));
+        black_box(
+            mail_oauth_guest::sasl::xoauth2(black_box(user), black_box(token.expose()))
+                .expect("encodes"),
+        );
     });
-    println!("{:<44} {:>14}", "sasl.xoauth2 native core (baseline)", fmt(native));
+    println!(
+        "{:<44} {:>14}",
+        "sasl.xoauth2 native core (baseline)",
+        fmt(native)
+    );
     println!(
         "{:<44} {:>14}   ({:.1}x native)",
         "sasl.xoauth2 through the component",
@@ -120,6 +138,10 @@ fn main() {
                 .expect("builds"),
         );
     });
-    println!("{:<44} {:>14}", "oauth.begin-authorization per call", fmt(begin));
+    println!(
+        "{:<44} {:>14}",
+        "oauth.begin-authorization per call",
+        fmt(begin)
+    );
     let _ = std::fs::remove_dir_all(cache);
 }

@@ -38,7 +38,9 @@ pub enum AccountError {
     #[error("no account named {0:?}: run `mail-oauth authorize --account {0}` first")]
     UnknownAccount(String),
     /// No pending authorization for this account.
-    #[error("no pending authorization for {0:?} (it expired or was already completed): run `mail-oauth authorize --no-listen` again")]
+    #[error(
+        "no pending authorization for {0:?} (it expired or was already completed): run `mail-oauth authorize --no-listen` again"
+    )]
     NoPendingAuthorization(String),
 }
 
@@ -157,7 +159,9 @@ impl Accounts {
         record: &PendingRecord,
         callback: &str,
     ) -> Result<Account, AccountError> {
-        let mut s = self.plugin.session(self.http_for_provider(&record.provider))?;
+        let mut s = self
+            .plugin
+            .session(self.http_for_provider(&record.provider))?;
         let now = unix_now();
         let tokens = s.complete_authorization(
             &record.provider,
@@ -170,7 +174,10 @@ impl Accounts {
             name: record.account.clone(),
             provider: record.provider.clone(),
             client: record.client.clone(),
-            login: record.login.clone().or_else(|| tokens.account_email.clone()),
+            login: record
+                .login
+                .clone()
+                .or_else(|| tokens.account_email.clone()),
             tokens,
             created_at: now,
             updated_at: now,
@@ -209,13 +216,21 @@ impl Accounts {
         force: bool,
     ) -> Result<(Account, bool), AccountError> {
         let mut account = self.get(name)?;
-        let mut s = self.plugin.session(self.http_for_provider(&account.provider))?;
+        let mut s = self
+            .plugin
+            .session(self.http_for_provider(&account.provider))?;
         let now = unix_now();
         let (tokens, refreshed) = if force {
             let t = s.refresh(&account.provider, &account.client, &account.tokens, now)?;
             (t, true)
         } else {
-            s.ensure_fresh(&account.provider, &account.client, &account.tokens, now, skew)?
+            s.ensure_fresh(
+                &account.provider,
+                &account.client,
+                &account.tokens,
+                now,
+                skew,
+            )?
         };
         if refreshed {
             self.store.update_tokens(name, &tokens)?;
@@ -242,7 +257,9 @@ impl Accounts {
     /// record is kept; `remove` deletes it.
     pub fn revoke(&self, name: &str) -> Result<TokenKind, AccountError> {
         let account = self.get(name)?;
-        let mut s = self.plugin.session(self.http_for_provider(&account.provider))?;
+        let mut s = self
+            .plugin
+            .session(self.http_for_provider(&account.provider))?;
         let (token, kind) = match &account.tokens.refresh_token {
             Some(rt) => (rt, TokenKind::RefreshToken),
             None => (&account.tokens.access_token, TokenKind::AccessToken),
@@ -264,7 +281,11 @@ impl Accounts {
                 .expires_at
                 .map(|e| e.to_string())
                 .unwrap_or_else(|| "unknown".into()),
-            if tokens.refresh_token.is_some() { "yes" } else { "no" },
+            if tokens.refresh_token.is_some() {
+                "yes"
+            } else {
+                "no"
+            },
             tokens.scopes.join(" ")
         )
     }

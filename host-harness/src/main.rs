@@ -22,7 +22,11 @@ use mail_oauth_host::{LoadOptions, Plugin};
 use serde_json::json;
 
 #[derive(Parser)]
-#[command(name = "mail-oauth", version, about = "OAuth2 for IMAP, POP3 and SMTP accounts")]
+#[command(
+    name = "mail-oauth",
+    version,
+    about = "OAuth2 for IMAP, POP3 and SMTP accounts"
+)]
 struct Cli {
     /// Account store directory (default: the user's data dir + /mail-oauth).
     #[arg(long, global = true, env = "MAIL_OAUTH_HOME")]
@@ -54,7 +58,7 @@ enum Command {
         issuer: String,
     },
     /// Authorize a mailbox: open the provider's consent page and save the tokens.
-    Authorize(AuthorizeArgs),
+    Authorize(Box<AuthorizeArgs>),
     /// Finish an `authorize --no-listen` with the URL the browser was sent back to.
     Complete {
         /// Account name given to `authorize`.
@@ -268,7 +272,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Providers => {
             let list = accounts.providers()?;
             if json {
-                println!("{}", serde_json::to_string(&list).expect("providers serialize"));
+                println!(
+                    "{}",
+                    serde_json::to_string(&list).expect("providers serialize")
+                );
             } else {
                 for p in list {
                     println!("{:<10} {}", p.id, p.display_name);
@@ -285,7 +292,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 serde_json::to_string_pretty(&p).expect("provider serializes")
             );
         }
-        Command::Authorize(args) => authorize(&accounts, args, json)?,
+        Command::Authorize(args) => authorize(&accounts, *args, json)?,
         Command::Complete {
             account,
             callback_url,
@@ -344,7 +351,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     .list_accounts()
                     .map_err(|e| failure("store", e.to_string()))?;
                 if json {
-                    println!("{}", serde_json::to_string(&list).expect("summaries serialize"));
+                    println!(
+                        "{}",
+                        serde_json::to_string(&list).expect("summaries serialize")
+                    );
                 } else if list.is_empty() {
                     eprintln!("no accounts");
                 } else {
@@ -360,7 +370,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             AccountsAction::Remove { name } => {
                 if !accounts.remove(&name)? {
-                    return Err(failure("unknown_account", format!("no account named {name:?}")));
+                    return Err(failure(
+                        "unknown_account",
+                        format!("no account named {name:?}"),
+                    ));
                 }
                 if json {
                     println!("{}", json!({ "removed": name }));
@@ -445,8 +458,12 @@ fn authorize(accounts: &Accounts, args: AuthorizeArgs, json: bool) -> Result<(),
     }
 
     // RFC 8252 loopback redirect: the provider sends the browser back to us.
-    let listener = TcpListener::bind(("127.0.0.1", args.port))
-        .map_err(|e| failure("host", format!("cannot listen on 127.0.0.1:{}: {e}", args.port)))?;
+    let listener = TcpListener::bind(("127.0.0.1", args.port)).map_err(|e| {
+        failure(
+            "host",
+            format!("cannot listen on 127.0.0.1:{}: {e}", args.port),
+        )
+    })?;
     let port = listener.local_addr().map_err(anyhow::Error::from)?.port();
     let redirect_uri = format!("http://127.0.0.1:{port}/callback");
     let client = client(redirect_uri.clone());
@@ -457,7 +474,10 @@ fn authorize(accounts: &Accounts, args: AuthorizeArgs, json: bool) -> Result<(),
             json!({"authorization_url": pending.url, "redirect_uri": redirect_uri})
         );
     } else {
-        eprintln!("Open this URL in a browser and sign in:\n\n  {}\n", pending.url);
+        eprintln!(
+            "Open this URL in a browser and sign in:\n\n  {}\n",
+            pending.url
+        );
         eprintln!("Waiting for the provider to redirect to {redirect_uri} ...");
     }
     let _ = std::io::stdout().flush();
@@ -550,7 +570,9 @@ fn wait_for_callback<T>(
 
 /// The request target of a GET, or `None` for anything else.
 fn read_request_target(stream: &mut TcpStream) -> Option<String> {
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
     let mut reader = BufReader::new(stream.take(16 * 1024));
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;

@@ -38,7 +38,7 @@ use bindings::mail_oauth::plugin::{http as wit_http, types as wit};
 /// is given: the workspace's release build of `guest/`.
 pub const DEFAULT_COMPONENT_PATH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../target/wasm32-wasip2/release/mail_oauth_guest.wasm"
+    "/../target/wasm32-wasip2/component/mail_oauth_guest.wasm"
 );
 
 /// How a [`Plugin`] is loaded.
@@ -200,7 +200,9 @@ impl Plugin {
 /// configuration: the file name hashes both.
 fn cache_key(engine: &Engine, bytes: &[u8]) -> String {
     let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut engine_hash);
+    engine
+        .precompile_compatibility_hash()
+        .hash(&mut engine_hash);
     let mut h = Sha256::new();
     h.update(bytes);
     h.update(engine_hash.finish().to_le_bytes());
@@ -253,7 +255,10 @@ pub struct Session {
 impl Session {
     /// The built-in provider presets.
     pub fn providers(&mut self) -> Result<Vec<Provider>, Error> {
-        let list = self.instance.mail_oauth_plugin_oauth().call_providers(&mut self.store)?;
+        let list = self
+            .instance
+            .mail_oauth_plugin_oauth()
+            .call_providers(&mut self.store)?;
         Ok(list.into_iter().map(provider_from_wit).collect())
     }
 
@@ -268,7 +273,10 @@ impl Session {
     }
 
     fn preset(&mut self, kind: wit::PresetKind) -> Result<Provider, Error> {
-        let p = self.instance.mail_oauth_plugin_oauth().call_preset(&mut self.store, &kind)??;
+        let p = self
+            .instance
+            .mail_oauth_plugin_oauth()
+            .call_preset(&mut self.store, &kind)??;
         Ok(provider_from_wit(p))
     }
 
@@ -292,12 +300,15 @@ impl Session {
             scopes: options.scopes.clone(),
             login_hint: options.login_hint.clone(),
         };
-        let p = self.instance.mail_oauth_plugin_oauth().call_begin_authorization(
-            &mut self.store,
-            &provider_to_wit(provider),
-            &client_to_wit(client),
-            &options,
-        )??;
+        let p = self
+            .instance
+            .mail_oauth_plugin_oauth()
+            .call_begin_authorization(
+                &mut self.store,
+                &provider_to_wit(provider),
+                &client_to_wit(client),
+                &options,
+            )??;
         Ok(PendingAuthorization {
             url: p.url,
             state: Secret::new(p.state),
@@ -325,14 +336,17 @@ impl Session {
             redirect_uri: pending.redirect_uri.clone(),
             scopes: pending.scopes.clone(),
         };
-        let t = self.instance.mail_oauth_plugin_oauth().call_complete_authorization(
-            &mut self.store,
-            &provider_to_wit(provider),
-            &client_to_wit(client),
-            &pending,
-            callback,
-            now,
-        )??;
+        let t = self
+            .instance
+            .mail_oauth_plugin_oauth()
+            .call_complete_authorization(
+                &mut self.store,
+                &provider_to_wit(provider),
+                &client_to_wit(client),
+                &pending,
+                callback,
+                now,
+            )??;
         Ok(tokens_from_wit(t))
     }
 

@@ -17,11 +17,22 @@ fn denied_consent_is_access_denied() {
         .expect("the provider redirects back with an error");
     assert!(delivered.callback_url.contains("error=access_denied"));
     assert_eq!(delivered.page.status, 400);
-    assert!(delivered.page.body.contains("denied"), "{}", delivered.page.body);
+    assert!(
+        delivered.page.body.contains("denied"),
+        "{}",
+        delivered.page.body
+    );
 
     let (code, stdout, _) = cli.finish();
     assert_eq!(code, 1);
     let err = &last_json(&stdout)["error"];
     assert_eq!(err["kind"], "access_denied");
-    assert!(store.accounts(true).store().get_account("denied").unwrap().is_none());
+    assert!(
+        store
+            .accounts(true)
+            .store()
+            .get_account("denied")
+            .unwrap()
+            .is_none()
+    );
 }

@@ -32,7 +32,10 @@ fn authorize_then_token_then_xoauth2() {
     assert_eq!(saved["refresh_token"], true);
 
     // `token` prints an access token the provider considers active for alice.
-    let (out, token, stderr) = run(store.cli().args(["--allow-loopback", "token", "--account", "alice"]));
+    let (out, token, stderr) =
+        run(store
+            .cli()
+            .args(["--allow-loopback", "token", "--account", "alice"]));
     assert!(out.status.success(), "{stderr}");
     let token = token.trim();
     let info = introspect(token);
@@ -40,7 +43,10 @@ fn authorize_then_token_then_xoauth2() {
     assert_eq!(info["email"], peers::ALICE);
 
     // `xoauth2` encodes that same token for alice.
-    let (out, sasl, stderr) = run(store.cli().args(["--allow-loopback", "xoauth2", "--account", "alice"]));
+    let (out, sasl, stderr) =
+        run(store
+            .cli()
+            .args(["--allow-loopback", "xoauth2", "--account", "alice"]));
     assert!(out.status.success(), "{stderr}");
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(sasl.trim())

@@ -16,7 +16,10 @@ fn discovers_the_local_provider() {
     let accounts = TempStore::new("discovery").accounts(true);
     let p = accounts.discover(peers::AS_ISSUER).expect("discovers");
     assert_eq!(p.issuer.as_deref(), Some(peers::AS_ISSUER));
-    assert_eq!(p.authorization_endpoint, format!("{}/auth", peers::AS_ISSUER));
+    assert_eq!(
+        p.authorization_endpoint,
+        format!("{}/auth", peers::AS_ISSUER)
+    );
     assert_eq!(p.token_endpoint, format!("{}/token", peers::AS_ISSUER));
     assert_eq!(
         p.revocation_endpoint.as_deref(),
@@ -32,10 +35,17 @@ fn a_document_for_another_issuer_is_refused() {
         "token_endpoint": "https://evil.example/token",
     })
     .to_string();
-    let server = ScriptedHttpServer::start(Behaviour::Status(200, "application/json".into(), doc.into_bytes()));
+    let server = ScriptedHttpServer::start(Behaviour::Status(
+        200,
+        "application/json".into(),
+        doc.into_bytes(),
+    ));
     let accounts = TempStore::new("mixup").accounts(true);
     match accounts.discover(&server.url()) {
-        Err(AccountError::Plugin(Error::OAuth(OAuthError::IssuerMismatch { expected, received }))) => {
+        Err(AccountError::Plugin(Error::OAuth(OAuthError::IssuerMismatch {
+            expected,
+            received,
+        }))) => {
             assert_eq!(expected, server.url());
             assert_eq!(received, "https://evil.example");
         }

@@ -24,7 +24,11 @@ fn refresh_rotates_and_old_refresh_token_is_dead() {
 
     let accounts = store.accounts(true);
     let before = accounts.get("alice").unwrap();
-    let old_refresh = before.tokens.refresh_token.clone().expect("refresh token issued");
+    let old_refresh = before
+        .tokens
+        .refresh_token
+        .clone()
+        .expect("refresh token issued");
 
     // The CLI refreshes and stores the rotated refresh token.
     let (out, stdout, stderr) = run(store.cli().args([
@@ -44,7 +48,10 @@ fn refresh_rotates_and_old_refresh_token_is_dead() {
 
     let after = accounts.get("alice").unwrap();
     let new_refresh = after.tokens.refresh_token.clone().expect("kept");
-    assert_ne!(new_refresh, old_refresh, "the provider rotates refresh tokens");
+    assert_ne!(
+        new_refresh, old_refresh,
+        "the provider rotates refresh tokens"
+    );
     assert!(after.tokens.expires_at.unwrap() > unix_now());
 
     // Presenting the old refresh token again is a dead grant.
@@ -56,7 +63,9 @@ fn refresh_rotates_and_old_refresh_token_is_dead() {
         .refresh(&before.provider, &before.client, &before.tokens, unix_now())
         .expect_err("reuse of a rotated refresh token fails");
     match err {
-        Error::OAuth(OAuthError::ReauthorizeRequired { code, .. }) => assert_eq!(code, "invalid_grant"),
+        Error::OAuth(OAuthError::ReauthorizeRequired { code, .. }) => {
+            assert_eq!(code, "invalid_grant")
+        }
         other => panic!("expected reauthorize-required, got {other:?}"),
     }
 

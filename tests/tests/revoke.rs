@@ -21,7 +21,10 @@ fn revoke_then_refresh_requires_reauthorization() {
     let access = store.accounts(true).get("bob").unwrap().tokens.access_token;
     assert_eq!(introspect(access.expose())["active"], true);
 
-    let (out, stdout, stderr) = run(store.cli().args(["--allow-loopback", "--json", "revoke", "--account", "bob"]));
+    let (out, stdout, stderr) =
+        run(store
+            .cli()
+            .args(["--allow-loopback", "--json", "revoke", "--account", "bob"]));
     assert!(out.status.success(), "{stderr}");
     assert_eq!(last_json(&stdout)["revoked"], "RefreshToken");
     assert_eq!(introspect(access.expose())["active"], false);

@@ -17,7 +17,13 @@ fn replace_state(callback: &str, state: &str) -> String {
     let mut url = url::Url::parse(callback).unwrap();
     let params: Vec<(String, String)> = callback_params(callback)
         .into_iter()
-        .map(|(k, v)| if k == "state" { (k, state.to_owned()) } else { (k, v) })
+        .map(|(k, v)| {
+            if k == "state" {
+                (k, state.to_owned())
+            } else {
+                (k, v)
+            }
+        })
         .collect();
     url.query_pairs_mut().clear().extend_pairs(params);
     url.into()
@@ -39,7 +45,14 @@ fn cli_listener_refuses_a_forged_state() {
     let (code, stdout, _) = cli.finish();
     assert_eq!(code, 1);
     assert_eq!(last_json(&stdout)["error"]["kind"], "state_mismatch");
-    assert!(store.accounts(true).store().get_account("alice").unwrap().is_none());
+    assert!(
+        store
+            .accounts(true)
+            .store()
+            .get_account("alice")
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[test]
@@ -79,6 +92,8 @@ fn library_refuses_missing_or_wrong_state() {
         }
     }
     // The genuine callback still works afterwards: nothing was consumed.
-    let account = accounts.complete(&record, &callback).expect("genuine callback");
+    let account = accounts
+        .complete(&record, &callback)
+        .expect("genuine callback");
     assert_eq!(account.tokens.account_email.as_deref(), Some(peers::ALICE));
 }

@@ -80,25 +80,43 @@ fn refresh_against(behaviour: Behaviour) -> (OAuthError, ScriptedHttpServer) {
 
 #[test]
 fn status_500_with_html_is_invalid_response() {
-    let (err, server) = refresh_against(Behaviour::html(500, "<html><body>Internal Server Error</body></html>"));
-    assert!(matches!(err, OAuthError::InvalidResponse { status: 500, .. }), "{err:?}");
+    let (err, server) = refresh_against(Behaviour::html(
+        500,
+        "<html><body>Internal Server Error</body></html>",
+    ));
+    assert!(
+        matches!(err, OAuthError::InvalidResponse { status: 500, .. }),
+        "{err:?}"
+    );
     // The request was the refresh grant, authenticated with HTTP Basic.
     let req = &server.requests()[0];
     assert_eq!(req.method, "POST");
-    assert_eq!(req.form_value("grant_type").as_deref(), Some("refresh_token"));
+    assert_eq!(
+        req.form_value("grant_type").as_deref(),
+        Some("refresh_token")
+    );
     assert!(req.header("authorization").unwrap().starts_with("Basic "));
 }
 
 #[test]
 fn html_body_with_200_is_invalid_response() {
-    let (err, _) = refresh_against(Behaviour::html(200, "<!doctype html><title>Sign in</title>"));
-    assert!(matches!(err, OAuthError::InvalidResponse { status: 200, .. }), "{err:?}");
+    let (err, _) = refresh_against(Behaviour::html(
+        200,
+        "<!doctype html><title>Sign in</title>",
+    ));
+    assert!(
+        matches!(err, OAuthError::InvalidResponse { status: 200, .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn invalid_json_is_invalid_response() {
     let (err, _) = refresh_against(Behaviour::json(200, "{\"access_token\": \"abc\", "));
-    assert!(matches!(err, OAuthError::InvalidResponse { status: 200, .. }), "{err:?}");
+    assert!(
+        matches!(err, OAuthError::InvalidResponse { status: 200, .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -130,10 +148,19 @@ fn an_oversized_body_is_too_large() {
 
 #[test]
 fn a_redirect_is_not_followed() {
-    let target = ScriptedHttpServer::start(Behaviour::json(200, r#"{"access_token":"x","token_type":"bearer"}"#));
+    let target = ScriptedHttpServer::start(Behaviour::json(
+        200,
+        r#"{"access_token":"x","token_type":"bearer"}"#,
+    ));
     let (err, _) = refresh_against(Behaviour::Redirect(format!("{}/token", target.url())));
-    assert!(matches!(err, OAuthError::InvalidResponse { status: 302, .. }), "{err:?}");
-    assert!(target.requests().is_empty(), "the redirect target was contacted");
+    assert!(
+        matches!(err, OAuthError::InvalidResponse { status: 302, .. }),
+        "{err:?}"
+    );
+    assert!(
+        target.requests().is_empty(),
+        "the redirect target was contacted"
+    );
 }
 
 #[test]

@@ -34,12 +34,12 @@ pub fn cli_path() -> PathBuf {
     path
 }
 
-/// The release component (`cargo build -p mail-oauth-guest --target wasm32-wasip2 --release`).
+/// The release component (`cargo build -p mail-oauth-guest --target wasm32-wasip2 --profile component`).
 pub fn component_path() -> PathBuf {
     let path = PathBuf::from(mail_oauth_host::plugin::DEFAULT_COMPONENT_PATH);
     assert!(
         path.exists(),
-        "{} is missing: run `cargo build -p mail-oauth-guest --target wasm32-wasip2 --release` (tests/run-all.sh does)",
+        "{} is missing: run `cargo build -p mail-oauth-guest --target wasm32-wasip2 --profile component` (tests/run-all.sh does)",
         path.display()
     );
     path

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # THE test command (README, .ci/run): installs what is missing, starts the
 # loopback test peers, then runs every check of the workspace:
-#   cargo fmt --check; guest release build (wasm32-wasip2); clippy (native and
+#   cargo fmt --check; the component (wasm32-wasip2, --profile component); clippy (native and
 #   wasm32-wasip2, -D warnings); the CLI build; cargo test --workspace (unit
 #   tests, guest natively, integration tests against the real peers);
 #   examples/*/test.sh when present.
@@ -70,7 +70,7 @@ cargo_test() { # keeps cargo test's output for the totals below
 }
 examples() {
   local t n=0 bad=0
-  # The component built by the guest-release step, wherever the target dir is.
+  # The component built by the component step, wherever the target dir is.
   export MAIL_OAUTH_WASM=${CARGO_TARGET_DIR:-$ROOT/target}/wasm32-wasip2/component/mail_oauth_guest.wasm
   for t in examples/*/test.sh; do
     [ -e "$t" ] || continue
@@ -82,7 +82,7 @@ examples() {
 }
 
 step fmt cargo fmt --all --check
-step guest-release cargo build -p mail-oauth-guest --target wasm32-wasip2 --profile component
+step component cargo build -p mail-oauth-guest --target wasm32-wasip2 --profile component
 step clippy cargo clippy --workspace --all-targets -- -D warnings
 step clippy-wasm cargo clippy -p mail-oauth-guest --target wasm32-wasip2 -- -D warnings
 step cli-build cargo build -p mail-oauth-host    # target/debug/mail-oauth, used by the CLI tests

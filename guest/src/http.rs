@@ -236,13 +236,13 @@ impl oauth2::SyncHttpClient for OAuthHttp<'_> {
             return Err(AdapterError::Redirect(response.status));
         }
         let mut builder = h::Response::builder().status(response.status);
+        // `oauth2` reads no response header but `content-type`: pass only that one
+        // (all its values, in order), which spares parsing every header name.
         for header in &response.headers {
-            // A header the `http` crate refuses is one `oauth2` would not read.
-            if let (Ok(name), Ok(value)) = (
-                h::HeaderName::from_bytes(header.name.as_bytes()),
-                h::HeaderValue::from_str(&header.value),
-            ) {
-                builder = builder.header(name, value);
+            if header.name.eq_ignore_ascii_case("content-type")
+                && let Ok(value) = h::HeaderValue::from_str(&header.value)
+            {
+                builder = builder.header(h::header::CONTENT_TYPE, value);
             }
         }
         // Only an out-of-range status can fail here.

@@ -21,6 +21,7 @@ pub mod sasl;
 pub mod token;
 pub mod types;
 
+mod json;
 mod redact;
 
 #[cfg(target_arch = "wasm32")]

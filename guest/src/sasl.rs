@@ -3,9 +3,9 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::Value;
 
 use crate::error::Error;
+use crate::json::{Member, object_members};
 use crate::types::SaslFailure;
 
 /// Refuses an empty value or one holding a control byte, which would let a value
@@ -45,18 +45,17 @@ pub fn parse_failure(challenge: &str) -> Result<SaslFailure, Error> {
     let bytes = STANDARD
         .decode(challenge.trim())
         .map_err(|_| Error::input("challenge: not base64"))?;
-    let Ok(Value::Object(members)) = serde_json::from_slice::<Value>(&bytes) else {
+    let Ok(Some(mut members)) = object_members(&bytes, &["status", "schemes", "scope"]) else {
         return Err(Error::input("challenge: not a JSON object"));
     };
-    let text = |name: &str| match members.get(name) {
-        Some(Value::String(text)) => Some(text.clone()),
-        Some(Value::Number(number)) => Some(number.to_string()),
+    let mut text = |at: usize| match members[at].take() {
+        Some(Member::Text(text) | Member::Number(text)) => Some(text),
         _ => None,
     };
-    let status = text("status").ok_or_else(|| Error::input("challenge: has no status"))?;
+    let status = text(0).ok_or_else(|| Error::input("challenge: has no status"))?;
     Ok(SaslFailure {
         status,
-        schemes: text("schemes"),
-        scope: text("scope"),
+        schemes: text(1),
+        scope: text(2),
     })
 }

@@ -16,7 +16,6 @@ use oauth2::{
     StandardRevocableToken, StandardTokenResponse, TokenResponse as _, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use subtle::ConstantTimeEq as _;
 use url::form_urlencoded;
 
@@ -24,6 +23,7 @@ use crate::error::{Error, ProviderFailure};
 use crate::http::{
     AdapterError, Header, Http, HttpRequest, OAuthHttp, SeenResponse, find_host_error,
 };
+use crate::json::{Member, object_members};
 use crate::providers::{endpoint_url, redirect_url};
 use crate::redact::{excerpt, scrub_description, scrub_known};
 use crate::types::{
@@ -122,12 +122,8 @@ pub(crate) fn exchange_code(
 
     let id_token = response.extra_fields().id_token.clone();
     if let (Some(id_token), Some(nonce)) = (&id_token, &pending.nonce) {
-        let received = id_token_claims(id_token).and_then(|claims| {
-            claims
-                .get("nonce")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        });
+        let claims = id_token_claims(id_token, &["nonce"]);
+        let received = claims.iter().flatten().find_map(Member::as_text);
         let matches = received
             .is_some_and(|received| bool::from(received.as_bytes().ct_eq(nonce.as_bytes())));
         if !matches {
@@ -321,28 +317,29 @@ fn granted_scopes(response: &MailTokenResponse) -> Option<Vec<String>> {
         .filter(|scopes| !scopes.is_empty())
 }
 
-/// The claims of a JWT, decoded and NOT verified.
-pub(crate) fn id_token_claims(id_token: &str) -> Option<serde_json::Map<String, Value>> {
-    let payload = id_token.split('.').nth(1)?;
-    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
-    match serde_json::from_slice(&bytes).ok()? {
-        Value::Object(claims) => Some(claims),
-        _ => None,
-    }
+/// The claims `names` of a JWT, decoded and NOT verified; empty when the token
+/// is not a JWT with a JSON object as its payload.
+pub(crate) fn id_token_claims(id_token: &str, names: &[&str]) -> Vec<Option<Member>> {
+    let Some(payload) = id_token.split('.').nth(1) else {
+        return Vec::new();
+    };
+    let Ok(bytes) = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')) else {
+        return Vec::new();
+    };
+    object_members(&bytes, names)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
 }
 
 /// The account named by an ID token: `email`, else Microsoft's
 /// `preferred_username` or `upn`.
 fn account_email(id_token: &str) -> Option<String> {
-    let claims = id_token_claims(id_token)?;
-    ["email", "preferred_username", "upn"]
+    id_token_claims(id_token, &["email", "preferred_username", "upn"])
         .iter()
-        .find_map(|claim| {
-            claims
-                .get(*claim)
-                .and_then(Value::as_str)
-                .filter(|v| !v.is_empty())
-        })
+        .flatten()
+        .filter_map(Member::as_text)
+        .find(|value| !value.is_empty())
         .map(str::to_owned)
 }
 
@@ -417,11 +414,9 @@ fn unusable(seen: &SeenResponse, endpoint: &str, secrets: &[&str]) -> Error {
     } else if seen.body.is_empty() {
         "an empty body".to_owned()
     } else {
-        match serde_json::from_slice::<Value>(&seen.body) {
-            Err(_) => "invalid JSON".to_owned(),
-            Ok(Value::Object(members))
-                if !members.get("access_token").is_some_and(Value::is_string) =>
-            {
+        match object_members(&seen.body, &["access_token"]) {
+            Err(()) => "invalid JSON".to_owned(),
+            Ok(Some(members)) if !matches!(members.first(), Some(Some(Member::Text(_)))) => {
                 "JSON without an access_token".to_owned()
             }
             Ok(_) => "JSON that is not an RFC 6749 token response".to_owned(),

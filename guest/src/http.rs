@@ -251,16 +251,3 @@ impl oauth2::SyncHttpClient for OAuthHttp<'_> {
             .map_err(|_| AdapterError::BadStatus(response.status))
     }
 }
-
-/// Finds the host's [`HttpError`] in an error's `source()` chain: `oauth2`'s own
-/// messages drop it.
-pub(crate) fn find_host_error(error: &(dyn std::error::Error + 'static)) -> Option<HttpError> {
-    let mut current = Some(error);
-    while let Some(error) = current {
-        if let Some(host) = error.downcast_ref::<HttpError>() {
-            return Some(host.clone());
-        }
-        current = error.source();
-    }
-    None
-}

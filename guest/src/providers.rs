@@ -56,8 +56,13 @@ pub fn microsoft(tenant: &str) -> Result<Provider, Error> {
             "tenant: must be common, organizations, consumers, a tenant id or a domain",
         ));
     }
+    Ok(microsoft_checked(tenant))
+}
+
+/// [`microsoft`] for a tenant already checked.
+fn microsoft_checked(tenant: &str) -> Provider {
     let base = format!("https://login.microsoftonline.com/{tenant}");
-    Ok(Provider {
+    Provider {
         id: "microsoft".into(),
         display_name: "Microsoft 365 / Outlook.com".into(),
         issuer: is_guid(tenant).then(|| format!("{base}/v2.0")),
@@ -67,7 +72,7 @@ pub fn microsoft(tenant: &str) -> Result<Provider, Error> {
         default_scopes: strings(&MICROSOFT_SCOPES),
         extra_parameters: Vec::new(),
         client_auth: ClientAuth::Post,
-    })
+    }
 }
 
 /// Builds the preset named by `kind`.
@@ -80,8 +85,7 @@ pub fn preset(kind: &PresetKind) -> Result<Provider, Error> {
 
 /// The built-in presets: Google and Microsoft (tenant `common`).
 pub fn providers() -> Vec<Provider> {
-    let common = microsoft("common").expect("`common` is a valid tenant");
-    vec![google(), common]
+    vec![google(), microsoft_checked("common")]
 }
 
 /// `8-4-4-4-12` hex digits.

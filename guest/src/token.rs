@@ -20,9 +20,7 @@ use subtle::ConstantTimeEq as _;
 use url::form_urlencoded;
 
 use crate::error::{Error, ProviderFailure};
-use crate::http::{
-    AdapterError, Header, Http, HttpRequest, OAuthHttp, SeenResponse, find_host_error,
-};
+use crate::http::{AdapterError, Header, Http, HttpRequest, OAuthHttp, SeenResponse};
 use crate::json::{Member, object_members};
 use crate::providers::{endpoint_url, redirect_url};
 use crate::redact::{excerpt, scrub_description, scrub_known};
@@ -375,10 +373,11 @@ fn map_request_error(
     adapter: &OAuthHttp<'_>,
     secrets: &[&str],
 ) -> Error {
-    if let Some(host) = find_host_error(&error) {
-        return Error::Http(host);
-    }
+    // `oauth2`'s own messages drop the host's failure: it is the request error's
+    // source. Matched directly rather than through `dyn Error`, whose vtables would
+    // link every `Debug` and `Display` of the error chain.
     match error {
+        RequestTokenError::Request(AdapterError::Host(host)) => Error::Http(host),
         RequestTokenError::ServerResponse(response) => classify(
             response.error().as_ref(),
             response.error_description().map(String::as_str),

@@ -61,7 +61,8 @@ run_cli_flow() {
     > "$WORK/authorize.out" 2> "$WORK/authorize.err" &
   local auth_pid=$!
   BG_PIDS+=("$auth_pid")
-  "$PLAY_BROWSER" --url-file "$WORK/authorize.out" --timeout 60
+  # The callback carries the (single-use) authorization code: keep it off the screen.
+  "$PLAY_BROWSER" --url-file "$WORK/authorize.out" --timeout 60 | sed 's/code=[^&]*/code=[redacted]/'
   if ! wait "$auth_pid"; then
     echo "demo: authorize failed:" >&2; cat "$WORK/authorize.err" >&2; return 1
   fi

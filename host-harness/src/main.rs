@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use mail_oauth_host::accounts::{AccountError, Accounts, NetworkOptions, unix_now};
-use mail_oauth_host::model::{AuthorizationOptions, Client, ClientAuth, Provider, Secret};
+use mail_oauth_host::model::{
+    AuthorizationOptions, Client, ClientAuth, Provider, Secret, TokenKind,
+};
 use mail_oauth_host::plugin::DEFAULT_COMPONENT_PATH;
 use mail_oauth_host::store::{AccountStore, PendingRecord};
 use mail_oauth_host::{LoadOptions, Plugin};
@@ -331,17 +333,20 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Command::Revoke { account, remove } => {
-            let kind = accounts.revoke(&account)?;
+            let kind = match accounts.revoke(&account)? {
+                TokenKind::RefreshToken => "refresh_token",
+                TokenKind::AccessToken => "access_token",
+            };
             if remove {
                 accounts.remove(&account)?;
             }
             if json {
-                println!(
-                    "{}",
-                    json!({"revoked": format!("{kind:?}"), "removed": remove})
-                );
+                println!("{}", json!({"revoked": kind, "removed": remove}));
             } else {
-                eprintln!("revoked the {kind:?} of {account} at the provider");
+                eprintln!(
+                    "revoked the {} of {account} at the provider",
+                    kind.replace('_', " ")
+                );
             }
         }
         Command::Accounts { action } => match action.unwrap_or(AccountsAction::List) {

@@ -26,7 +26,7 @@ fn revoke_then_refresh_requires_reauthorization() {
             .cli()
             .args(["--allow-loopback", "--json", "revoke", "--account", "bob"]));
     assert!(out.status.success(), "{stderr}");
-    assert_eq!(last_json(&stdout)["revoked"], "RefreshToken");
+    assert_eq!(last_json(&stdout)["revoked"], "refresh_token");
     assert_eq!(introspect(access.expose())["active"], false);
 
     let (out, stdout, stderr) = run(store.cli().args([

@@ -16,6 +16,7 @@ pub mod authorize;
 pub mod discovery;
 pub mod error;
 pub mod http;
+pub mod mail;
 pub mod providers;
 pub mod sasl;
 pub mod token;

@@ -123,5 +123,6 @@ fn provider(issuer: &str, issuer_url: &Url, metadata: Metadata) -> Result<Provid
             .to_vec(),
         extra_parameters: Vec::new(),
         client_auth,
+        mail_servers: Vec::new(),
     })
 }

@@ -12,10 +12,11 @@ wit_bindgen::generate!({
     world: "plugin",
 });
 
-use exports::mail_oauth::plugin::{oauth, sasl};
-use mail_oauth::plugin::{http as wit_http, types as wit};
+use exports::mail_oauth::plugin::{mail as wit_mail, oauth, sasl};
+use mail_oauth::plugin::{http as wit_http, transport as wit_transport, types as wit};
 
 use crate::http::{Header, HttpError, HttpRequest, HttpResponse};
+use crate::mail::{self as core_mail, MailError, MailFailure, TransportError};
 use crate::{Error, ProviderFailure, authorize, discovery, providers, token, types as core};
 
 /// The component: stateless, so a unit struct.
@@ -112,6 +113,18 @@ fn provider_from_wit(p: wit::Provider) -> core::Provider {
             wit::ClientAuth::Basic => core::ClientAuth::Basic,
             wit::ClientAuth::Post => core::ClientAuth::Post,
         },
+        mail_servers: p
+            .mail_servers
+            .into_iter()
+            .map(|m| core_mail::MailServer {
+                protocol: match m.protocol {
+                    wit::MailProtocol::Imap => core_mail::MailProtocol::Imap,
+                    wit::MailProtocol::Pop3 => core_mail::MailProtocol::Pop3,
+                    wit::MailProtocol::Smtp => core_mail::MailProtocol::Smtp,
+                },
+                server: server_from_wit(m.server),
+            })
+            .collect(),
     }
 }
 
@@ -129,6 +142,18 @@ fn provider_to_wit(p: core::Provider) -> wit::Provider {
             core::ClientAuth::Basic => wit::ClientAuth::Basic,
             core::ClientAuth::Post => wit::ClientAuth::Post,
         },
+        mail_servers: p
+            .mail_servers
+            .into_iter()
+            .map(|m| wit::MailServer {
+                protocol: match m.protocol {
+                    core_mail::MailProtocol::Imap => wit::MailProtocol::Imap,
+                    core_mail::MailProtocol::Pop3 => wit::MailProtocol::Pop3,
+                    core_mail::MailProtocol::Smtp => wit::MailProtocol::Smtp,
+                },
+                server: server_to_wit(m.server),
+            })
+            .collect(),
     }
 }
 
@@ -327,5 +352,236 @@ impl sasl::Guest for Component {
                 scope: f.scope,
             })
             .map_err(error_to_wit)
+    }
+}
+
+fn security_from_wit(s: wit_transport::Security) -> core_mail::Security {
+    match s {
+        wit_transport::Security::ImplicitTls => core_mail::Security::ImplicitTls,
+        wit_transport::Security::Starttls => core_mail::Security::Starttls,
+        wit_transport::Security::Plain => core_mail::Security::Plain,
+    }
+}
+
+fn security_to_wit(s: core_mail::Security) -> wit_transport::Security {
+    match s {
+        core_mail::Security::ImplicitTls => wit_transport::Security::ImplicitTls,
+        core_mail::Security::Starttls => wit_transport::Security::Starttls,
+        core_mail::Security::Plain => wit_transport::Security::Plain,
+    }
+}
+
+fn server_from_wit(s: wit::Server) -> core_mail::Server {
+    core_mail::Server {
+        host: s.host,
+        port: s.port,
+        security: security_from_wit(s.security),
+    }
+}
+
+fn server_to_wit(s: core_mail::Server) -> wit::Server {
+    wit::Server {
+        host: s.host,
+        port: s.port,
+        security: security_to_wit(s.security),
+    }
+}
+
+fn transport_error_from_wit(e: wit_transport::TransportError) -> TransportError {
+    match e {
+        wit_transport::TransportError::Denied(t) => TransportError::Denied(t),
+        wit_transport::TransportError::Refused(t) => TransportError::Refused(t),
+        wit_transport::TransportError::Timeout => TransportError::Timeout,
+        wit_transport::TransportError::Tls(t) => TransportError::Tls(t),
+        wit_transport::TransportError::Closed => TransportError::Closed,
+        wit_transport::TransportError::LineTooLong => TransportError::LineTooLong,
+        wit_transport::TransportError::Other(t) => TransportError::Other(t),
+    }
+}
+
+fn transport_error_to_wit(e: TransportError) -> wit_transport::TransportError {
+    match e {
+        TransportError::Denied(t) => wit_transport::TransportError::Denied(t),
+        TransportError::Refused(t) => wit_transport::TransportError::Refused(t),
+        TransportError::Timeout => wit_transport::TransportError::Timeout,
+        TransportError::Tls(t) => wit_transport::TransportError::Tls(t),
+        TransportError::Closed => wit_transport::TransportError::Closed,
+        TransportError::LineTooLong => wit_transport::TransportError::LineTooLong,
+        TransportError::Other(t) => wit_transport::TransportError::Other(t),
+    }
+}
+
+fn command_rejection_to_wit(r: core_mail::CommandRejection) -> wit::CommandRejection {
+    wit::CommandRejection {
+        step: r.step,
+        reply: r.reply,
+    }
+}
+
+fn mail_error_to_wit(error: MailError) -> wit::Error {
+    match error {
+        MailError::OAuth(e) => error_to_wit(e),
+        MailError::Transport(e) => wit::Error::Transport(transport_error_to_wit(e)),
+        MailError::SaslRejected(r) => wit::Error::SaslRejected(wit::SaslRejection {
+            status: r.status,
+            scope: r.scope,
+            server_text: r.server_text,
+        }),
+        MailError::NoMechanism(offered) => wit::Error::NoMechanism(offered),
+        MailError::TlsUnavailable(t) => wit::Error::TlsUnavailable(t),
+        MailError::CommandRejected(r) => wit::Error::CommandRejected(command_rejection_to_wit(r)),
+        MailError::MailProtocol(r) => wit::Error::MailProtocol(command_rejection_to_wit(r)),
+        MailError::SenderNotAuthorized { sender, user } => {
+            wit::Error::SenderNotAuthorized(wit::SenderMismatch { sender, user })
+        }
+    }
+}
+
+fn mail_failure_to_wit(failure: MailFailure) -> wit_mail::MailFailure {
+    wit_mail::MailFailure {
+        error: mail_error_to_wit(failure.error),
+        refreshed: failure.refreshed.map(|t| tokens_to_wit(*t)),
+    }
+}
+
+/// The core [`core_mail::Transport`] over the host's `transport` import.
+struct HostTransport;
+
+/// One host connection; the WIT resource is closed when this is dropped.
+struct HostConnection(wit_transport::Connection);
+
+impl core_mail::Transport for HostTransport {
+    type Conn = HostConnection;
+
+    fn connect(
+        &self,
+        host: &str,
+        port: u16,
+        security: core_mail::Security,
+    ) -> Result<HostConnection, TransportError> {
+        wit_transport::connect(host, port, security_to_wit(security))
+            .map(HostConnection)
+            .map_err(transport_error_from_wit)
+    }
+}
+
+impl core_mail::Connection for HostConnection {
+    fn read_line(&mut self, max_len: u32) -> Result<Vec<u8>, TransportError> {
+        self.0.read_line(max_len).map_err(transport_error_from_wit)
+    }
+
+    fn read_exact(&mut self, len: u32) -> Result<Vec<u8>, TransportError> {
+        self.0.read_exact(len).map_err(transport_error_from_wit)
+    }
+
+    fn write(&mut self, data: &[u8]) -> Result<(), TransportError> {
+        self.0.write(data).map_err(transport_error_from_wit)
+    }
+
+    fn upgrade_tls(&mut self) -> Result<(), TransportError> {
+        self.0.upgrade_tls().map_err(transport_error_from_wit)
+    }
+}
+
+fn login_from_wit(login: wit_mail::Login) -> core_mail::Login {
+    core_mail::Login {
+        user: login.user,
+        credentials: match login.credentials {
+            wit_mail::Credentials::AccessToken(t) => core_mail::Credentials::AccessToken(t),
+            wit_mail::Credentials::Refreshable(r) => {
+                core_mail::Credentials::Refreshable(core_mail::Refreshable {
+                    provider: provider_from_wit(r.provider),
+                    client: client_from_wit(r.client),
+                    tokens: tokens_from_wit(r.tokens),
+                    now: r.now,
+                })
+            }
+        },
+        mechanism: login.mechanism.map(|m| match m {
+            wit_mail::Mechanism::Xoauth2 => core_mail::Mechanism::XOAuth2,
+            wit_mail::Mechanism::Oauthbearer => core_mail::Mechanism::OAuthBearer,
+        }),
+    }
+}
+
+fn report_to_wit(report: core_mail::Report) -> wit_mail::Report {
+    wit_mail::Report {
+        greeting: report.greeting,
+        capabilities: report.capabilities,
+        mechanism: match report.mechanism {
+            core_mail::Mechanism::XOAuth2 => wit_mail::Mechanism::Xoauth2,
+            core_mail::Mechanism::OAuthBearer => wit_mail::Mechanism::Oauthbearer,
+        },
+        steps: report
+            .steps
+            .into_iter()
+            .map(|s| wit_mail::Step {
+                name: s.name,
+                millis: s.millis,
+                detail: s.detail,
+            })
+            .collect(),
+        refreshed: report.refreshed.map(tokens_to_wit),
+    }
+}
+
+type MailResult = Result<wit_mail::Report, wit_mail::MailFailure>;
+
+fn mail_result(result: Result<core_mail::Report, MailFailure>) -> MailResult {
+    result.map(report_to_wit).map_err(mail_failure_to_wit)
+}
+
+impl wit_mail::Guest for Component {
+    fn verify_imap(server: wit::Server, login: wit_mail::Login) -> MailResult {
+        let server = server_from_wit(server);
+        mail_result(core_mail::verify_imap(
+            &HostTransport,
+            &HostHttp,
+            &server,
+            &login_from_wit(login),
+        ))
+    }
+
+    fn verify_pop3(server: wit::Server, login: wit_mail::Login) -> MailResult {
+        let server = server_from_wit(server);
+        mail_result(core_mail::verify_pop3(
+            &HostTransport,
+            &HostHttp,
+            &server,
+            &login_from_wit(login),
+        ))
+    }
+
+    fn verify_smtp(server: wit::Server, login: wit_mail::Login) -> MailResult {
+        let server = server_from_wit(server);
+        mail_result(core_mail::verify_smtp(
+            &HostTransport,
+            &HostHttp,
+            &server,
+            &login_from_wit(login),
+        ))
+    }
+
+    fn send_test_message(
+        server: wit::Server,
+        login: wit_mail::Login,
+        message: wit_mail::TestMessage,
+    ) -> MailResult {
+        let server = server_from_wit(server);
+        let message = core_mail::TestMessage {
+            sender: message.sender,
+            recipients: message.recipients,
+            subject: message.subject,
+            body: message.body,
+            send_as: message.send_as,
+            now: message.now,
+        };
+        mail_result(core_mail::send_test_message(
+            &HostTransport,
+            &HostHttp,
+            &server,
+            &login_from_wit(login),
+            &message,
+        ))
     }
 }

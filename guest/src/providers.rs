@@ -4,6 +4,7 @@
 use url::Url;
 
 use crate::error::Error;
+use crate::mail::{MailProtocol, MailServer, Security, Server};
 use crate::types::{ClientAuth, PresetKind, Provider};
 
 /// Google's mail scope plus what identifies the account.
@@ -18,6 +19,18 @@ const MICROSOFT_SCOPES: [&str; 6] = [
     "openid",
     "email",
 ];
+
+/// A preset's mail server.
+fn mail_server(protocol: MailProtocol, host: &str, port: u16, security: Security) -> MailServer {
+    MailServer {
+        protocol,
+        server: Server {
+            host: host.to_owned(),
+            port,
+            security,
+        },
+    }
+}
 
 fn strings(values: &[&str]) -> Vec<String> {
     values.iter().map(|value| (*value).to_owned()).collect()
@@ -40,6 +53,32 @@ pub fn google() -> Provider {
             ("prompt".into(), "consent".into()),
         ],
         client_auth: ClientAuth::Post,
+        mail_servers: vec![
+            mail_server(
+                MailProtocol::Imap,
+                "imap.gmail.com",
+                993,
+                Security::ImplicitTls,
+            ),
+            mail_server(
+                MailProtocol::Pop3,
+                "pop.gmail.com",
+                995,
+                Security::ImplicitTls,
+            ),
+            mail_server(
+                MailProtocol::Smtp,
+                "smtp.gmail.com",
+                587,
+                Security::Starttls,
+            ),
+            mail_server(
+                MailProtocol::Smtp,
+                "smtp.gmail.com",
+                465,
+                Security::ImplicitTls,
+            ),
+        ],
     }
 }
 
@@ -72,6 +111,26 @@ fn microsoft_checked(tenant: &str) -> Provider {
         default_scopes: strings(&MICROSOFT_SCOPES),
         extra_parameters: Vec::new(),
         client_auth: ClientAuth::Post,
+        mail_servers: vec![
+            mail_server(
+                MailProtocol::Imap,
+                "outlook.office365.com",
+                993,
+                Security::ImplicitTls,
+            ),
+            mail_server(
+                MailProtocol::Pop3,
+                "outlook.office365.com",
+                995,
+                Security::ImplicitTls,
+            ),
+            mail_server(
+                MailProtocol::Smtp,
+                "smtp.office365.com",
+                587,
+                Security::Starttls,
+            ),
+        ],
     }
 }
 

@@ -31,6 +31,8 @@ pub struct Provider {
     pub default_scopes: Vec<String>,
     /// Extra authorization-request parameters.
     pub extra_parameters: Vec<(String, String)>,
+    /// The provider's mail servers (empty for discovered and custom ones).
+    pub mail_servers: Vec<crate::mail::MailServer>,
     /// How a confidential client authenticates at the token endpoint.
     pub client_auth: ClientAuth,
 }

@@ -171,7 +171,9 @@ fn starttls_not_advertised_or_refused_is_tls_unavailable() {
     let server = server(HOST, 143, Security::Starttls);
     let script = Script::new().server("* OK [CAPABILITY IMAP4rev1 AUTH=XOAUTH2] hi");
     let transport = FakeTransport::new(&server, script);
-    let error = verify_imap(&transport, &NoHttp, &server, &login(TOKEN)).unwrap_err();
+    let error = verify_imap(&transport, &NoHttp, &server, &login(TOKEN))
+        .unwrap_err()
+        .error;
     transport.assert_done();
     assert!(matches!(error, MailError::TlsUnavailable(_)), "{error:?}");
     assert_eq!(transport.written(0), "", "nothing is sent");
@@ -181,7 +183,9 @@ fn starttls_not_advertised_or_refused_is_tls_unavailable() {
         .client("A1 STARTTLS")
         .server("A1 BAD unknown command");
     let transport = FakeTransport::new(&server, script);
-    let error = verify_imap(&transport, &NoHttp, &server, &login(TOKEN)).unwrap_err();
+    let error = verify_imap(&transport, &NoHttp, &server, &login(TOKEN))
+        .unwrap_err()
+        .error;
     transport.assert_done();
     assert_eq!(
         error,
@@ -223,7 +227,9 @@ fn neither_mechanism_is_no_mechanism_with_the_auth_list() {
     let script =
         Script::new().server("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN AUTH=LOGIN SASL-IR] hi");
     let transport = FakeTransport::new(&server, script);
-    let error = verify_imap(&transport, &NoHttp, &server, &login(TOKEN)).unwrap_err();
+    let error = verify_imap(&transport, &NoHttp, &server, &login(TOKEN))
+        .unwrap_err()
+        .error;
     transport.assert_done();
     assert_eq!(
         error,
@@ -235,7 +241,9 @@ fn neither_mechanism_is_no_mechanism_with_the_auth_list() {
     let transport = FakeTransport::new(&server, script);
     let mut login = login(TOKEN);
     login.mechanism = Some(Mechanism::OAuthBearer);
-    let error = verify_imap(&transport, &NoHttp, &server, &login).unwrap_err();
+    let error = verify_imap(&transport, &NoHttp, &server, &login)
+        .unwrap_err()
+        .error;
     assert_eq!(error, MailError::NoMechanism(vec!["XOAUTH2".into()]));
 }
 
@@ -265,7 +273,9 @@ fn an_error_challenge_is_answered_and_decoded_into_sasl_rejected() {
         let transport = FakeTransport::new(&server, script);
         let mut login = login(TOKEN);
         login.mechanism = Some(mechanism);
-        let error = verify_imap(&transport, &NoHttp, &server, &login).unwrap_err();
+        let error = verify_imap(&transport, &NoHttp, &server, &login)
+            .unwrap_err()
+            .error;
         transport.assert_done();
         assert_eq!(
             error,
@@ -288,7 +298,9 @@ fn a_plain_no_without_challenge_is_sasl_rejected_without_status() {
         .client(&xoauth2(USER, TOKEN))
         .server("A1 NO AUTHENTICATE failed.");
     let transport = FakeTransport::new(&server, script);
-    let error = verify_imap(&transport, &NoHttp, &server, &login(TOKEN)).unwrap_err();
+    let error = verify_imap(&transport, &NoHttp, &server, &login(TOKEN))
+        .unwrap_err()
+        .error;
     transport.assert_done();
     assert_eq!(
         error,
@@ -310,7 +322,9 @@ fn examine_refused_after_authentication_is_command_rejected() {
         .client("A2 EXAMINE INBOX")
         .server("A2 NO User is authenticated but not connected.");
     let transport = FakeTransport::new(&server, script);
-    let error = verify_imap(&transport, &NoHttp, &server, &login(TOKEN)).unwrap_err();
+    let error = verify_imap(&transport, &NoHttp, &server, &login(TOKEN))
+        .unwrap_err()
+        .error;
     transport.assert_done();
     assert_eq!(
         error,
@@ -351,7 +365,9 @@ fn literals_and_untagged_data_are_consumed() {
 fn a_bye_greeting_is_refused_and_preauth_cannot_verify() {
     let server = server(HOST, 993, Security::ImplicitTls);
     let transport = FakeTransport::new(&server, Script::new().server("* BYE too many connections"));
-    let error = verify_imap(&transport, &NoHttp, &server, &login(TOKEN)).unwrap_err();
+    let error = verify_imap(&transport, &NoHttp, &server, &login(TOKEN))
+        .unwrap_err()
+        .error;
     assert_eq!(
         error,
         MailError::CommandRejected(CommandRejection {
@@ -361,7 +377,9 @@ fn a_bye_greeting_is_refused_and_preauth_cannot_verify() {
     );
 
     let transport = FakeTransport::new(&server, Script::new().server("* PREAUTH welcome"));
-    let error = verify_imap(&transport, &NoHttp, &server, &login(TOKEN)).unwrap_err();
+    let error = verify_imap(&transport, &NoHttp, &server, &login(TOKEN))
+        .unwrap_err()
+        .error;
     transport.assert_done();
     assert!(
         matches!(&error, MailError::MailProtocol(r) if r.step == "greeting"),

@@ -22,7 +22,9 @@ fn a_connection_closed_during_auth_is_transport_closed() {
         .client(&xoauth2(USER, TOKEN))
         .fail(TransportError::Closed);
     let transport = FakeTransport::new(&server, script);
-    let error = verify_imap(&transport, &NoHttp, &server, &login(TOKEN)).unwrap_err();
+    let error = verify_imap(&transport, &NoHttp, &server, &login(TOKEN))
+        .unwrap_err()
+        .error;
     transport.assert_done();
     assert_eq!(error, MailError::Transport(TransportError::Closed));
 }
@@ -31,7 +33,9 @@ fn a_connection_closed_during_auth_is_transport_closed() {
 fn a_greeting_timeout_is_transport_timeout() {
     let smtp = server("smtp.example.test", 465, Security::ImplicitTls);
     let transport = FakeTransport::new(&smtp, Script::new().fail(TransportError::Timeout));
-    let error = verify_smtp(&transport, &NoHttp, &smtp, &login(TOKEN)).unwrap_err();
+    let error = verify_smtp(&transport, &NoHttp, &smtp, &login(TOKEN))
+        .unwrap_err()
+        .error;
     transport.assert_done();
     assert_eq!(error, MailError::Transport(TransportError::Timeout));
 }
@@ -41,7 +45,9 @@ fn a_refused_connection_is_transport_refused() {
     let server = server("pop.example.test", 995, Security::ImplicitTls);
     let refused = TransportError::Refused("connection refused".into());
     let transport = FakeTransport::none().then_refuse(&server, refused.clone());
-    let error = verify_pop3(&transport, &NoHttp, &server, &login(TOKEN)).unwrap_err();
+    let error = verify_pop3(&transport, &NoHttp, &server, &login(TOKEN))
+        .unwrap_err()
+        .error;
     transport.assert_done();
     assert_eq!(error, MailError::Transport(refused));
 }
@@ -55,7 +61,9 @@ fn every_read_is_bounded_and_a_longer_line_is_line_too_long() {
         .client("A1 CAPABILITY")
         .server(&long);
     let transport = FakeTransport::new(&server, script);
-    let error = verify_imap(&transport, &NoHttp, &server, &login(TOKEN)).unwrap_err();
+    let error = verify_imap(&transport, &NoHttp, &server, &login(TOKEN))
+        .unwrap_err()
+        .error;
     transport.assert_done();
     assert_eq!(error, MailError::Transport(TransportError::LineTooLong));
     assert_eq!(MAX_LINE, 64 * 1024);
@@ -90,7 +98,9 @@ fn garbage_is_mail_protocol_with_the_step_and_an_excerpt() {
     ];
     for (script, step) in cases {
         let transport = FakeTransport::new(&imap, script);
-        let error = verify_imap(&transport, &NoHttp, &imap, &login(TOKEN)).unwrap_err();
+        let error = verify_imap(&transport, &NoHttp, &imap, &login(TOKEN))
+            .unwrap_err()
+            .error;
         transport.assert_done();
         assert!(
             matches!(&error, MailError::MailProtocol(r) if r.step == step),
@@ -100,7 +110,9 @@ fn garbage_is_mail_protocol_with_the_step_and_an_excerpt() {
 
     let pop = server("pop.example.test", 995, Security::ImplicitTls);
     let transport = FakeTransport::new(&pop, Script::new().server("220 wrong protocol"));
-    let error = verify_pop3(&transport, &NoHttp, &pop, &login(TOKEN)).unwrap_err();
+    let error = verify_pop3(&transport, &NoHttp, &pop, &login(TOKEN))
+        .unwrap_err()
+        .error;
     assert_eq!(
         error,
         MailError::MailProtocol(mail_oauth_guest::mail::CommandRejection {
@@ -115,7 +127,9 @@ fn a_long_garbage_line_is_cut_in_the_error() {
     let smtp = server("smtp.example.test", 465, Security::ImplicitTls);
     let garbage = "<html>".repeat(1000);
     let transport = FakeTransport::new(&smtp, Script::new().server(&garbage));
-    let error = verify_smtp(&transport, &NoHttp, &smtp, &login(TOKEN)).unwrap_err();
+    let error = verify_smtp(&transport, &NoHttp, &smtp, &login(TOKEN))
+        .unwrap_err()
+        .error;
     match error {
         MailError::MailProtocol(r) => assert!(r.reply.chars().count() <= 513, "{}", r.reply.len()),
         other => panic!("{other:?}"),
@@ -133,7 +147,9 @@ fn unusable_login_values_are_refused_before_connecting() {
     bad_token.credentials = Credentials::AccessToken("tok\x01en-0123456789".into());
     for login in [bad_user, empty_token, bad_token] {
         let transport = FakeTransport::none();
-        let error = verify_imap(&transport, &NoHttp, &server, &login).unwrap_err();
+        let error = verify_imap(&transport, &NoHttp, &server, &login)
+            .unwrap_err()
+            .error;
         assert!(
             matches!(error, MailError::OAuth(Error::InvalidInput(_))),
             "{error:?}"

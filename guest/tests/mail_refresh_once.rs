@@ -184,7 +184,9 @@ fn a_second_rejection_is_not_retried() {
     let transport =
         FakeTransport::new(&server, rejecting(OLD, "401")).then(&server, rejecting(FRESH, "401"));
     let login = refreshable(tokens(Some(NOW + 600), Some(REFRESH)));
-    let error = verify_imap(&transport, &http, &server, &login).unwrap_err();
+    let error = verify_imap(&transport, &http, &server, &login)
+        .unwrap_err()
+        .error;
     http.assert_done();
     transport.assert_done();
     assert_eq!(transport.connects(), 2);
@@ -204,7 +206,9 @@ fn a_token_refreshed_for_expiry_is_not_refreshed_again_on_rejection() {
     let http = fresh_answer();
     let transport = FakeTransport::new(&server, rejecting(FRESH, "401"));
     let login = refreshable(tokens(Some(NOW - 10), Some(REFRESH)));
-    let error = verify_imap(&transport, &http, &server, &login).unwrap_err();
+    let error = verify_imap(&transport, &http, &server, &login)
+        .unwrap_err()
+        .error;
     http.assert_done();
     transport.assert_done();
     assert!(matches!(error, MailError::SaslRejected(_)), "{error:?}");
@@ -222,7 +226,9 @@ fn other_rejections_and_tokens_without_refresh_are_not_retried() {
     for (login, status) in cases {
         let http = FakeHttp::new();
         let transport = FakeTransport::new(&server, rejecting(OLD, status));
-        let error = verify_imap(&transport, &http, &server, &login).unwrap_err();
+        let error = verify_imap(&transport, &http, &server, &login)
+            .unwrap_err()
+            .error;
         transport.assert_done();
         assert_eq!(transport.connects(), 1);
         assert!(
@@ -242,7 +248,9 @@ fn a_failed_refresh_is_the_oauth_error() {
     ));
     let transport = FakeTransport::none();
     let login = refreshable(tokens(Some(NOW - 1), Some(REFRESH)));
-    let error = verify_imap(&transport, &http, &server, &login).unwrap_err();
+    let error = verify_imap(&transport, &http, &server, &login)
+        .unwrap_err()
+        .error;
     http.assert_done();
     assert_eq!(transport.connects(), 0);
     assert!(
@@ -254,7 +262,9 @@ fn a_failed_refresh_is_the_oauth_error() {
     let http = token_endpoint(json(400, r#"{"error":"invalid_grant"}"#));
     let transport = FakeTransport::new(&server, rejecting(OLD, "401"));
     let login = refreshable(tokens(Some(NOW + 600), Some(REFRESH)));
-    let error = verify_imap(&transport, &http, &server, &login).unwrap_err();
+    let error = verify_imap(&transport, &http, &server, &login)
+        .unwrap_err()
+        .error;
     http.assert_done();
     transport.assert_done();
     assert!(
@@ -268,10 +278,48 @@ fn an_expired_token_without_refresh_token_requires_reauthorization() {
     let server = server(HOST, 993, Security::ImplicitTls);
     let transport = FakeTransport::none();
     let login = refreshable(tokens(Some(NOW - 1), None));
-    let error = verify_imap(&transport, &FakeHttp::new(), &server, &login).unwrap_err();
+    let error = verify_imap(&transport, &FakeHttp::new(), &server, &login)
+        .unwrap_err()
+        .error;
     assert_eq!(transport.connects(), 0);
     assert!(
         matches!(error, MailError::OAuth(Error::ReauthorizeRequired(_))),
         "{error:?}"
+    );
+}
+
+#[test]
+fn a_failure_after_a_refresh_still_returns_the_new_tokens() {
+    // The provider rotates the refresh token; the mailbox then refuses the
+    // next command. The host must still get the rotated token set to store.
+    let server = server(HOST, 993, Security::ImplicitTls);
+    let http = token_endpoint(json(
+        200,
+        &format!(
+            r#"{{"access_token":"{FRESH}","refresh_token":"rotated-refresh-0123456789","token_type":"Bearer","expires_in":3600}}"#
+        ),
+    ));
+    let script = Script::new()
+        .server("* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2] hi")
+        .client(&format!("A1 AUTHENTICATE XOAUTH2 {}", xoauth2(USER, FRESH)))
+        .server("A1 OK in")
+        .client("A2 EXAMINE INBOX")
+        .server("A2 NO mailbox unavailable");
+    let transport = FakeTransport::new(&server, script);
+    let login = refreshable(tokens(Some(NOW - 1), Some(REFRESH)));
+    let failure = verify_imap(&transport, &http, &server, &login).unwrap_err();
+    http.assert_done();
+    assert!(
+        matches!(failure.error, MailError::CommandRejected(ref r) if r.step == "select"),
+        "{:?}",
+        failure.error
+    );
+    let refreshed = failure
+        .refreshed
+        .expect("the rotated tokens reach the host");
+    assert_eq!(refreshed.access_token, FRESH);
+    assert_eq!(
+        refreshed.refresh_token.as_deref(),
+        Some("rotated-refresh-0123456789")
     );
 }

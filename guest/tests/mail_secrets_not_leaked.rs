@@ -36,7 +36,9 @@ fn an_echoing_server_cannot_make_a_secret_appear_in_the_report_or_error() {
         .client(&format!("A1 AUTHENTICATE XOAUTH2 {ir}"))
         .server(&format!("A1 NO bad token {TOKEN} in {ir}"));
     let transport = FakeTransport::new(&server, script);
-    let error = verify_imap(&transport, &NoHttp, &server, &login(TOKEN)).unwrap_err();
+    let error = verify_imap(&transport, &NoHttp, &server, &login(TOKEN))
+        .unwrap_err()
+        .error;
     for shown in [format!("{error:?}"), error.to_string()] {
         assert!(!shown.contains(TOKEN), "{shown}");
         assert!(!shown.contains(&ir), "{shown}");

@@ -107,7 +107,9 @@ fn stls_not_advertised_is_tls_unavailable() {
         .server("SASL XOAUTH2")
         .server(".");
     let transport = FakeTransport::new(&server, script);
-    let error = verify_pop3(&transport, &NoHttp, &server, &login(TOKEN)).unwrap_err();
+    let error = verify_pop3(&transport, &NoHttp, &server, &login(TOKEN))
+        .unwrap_err()
+        .error;
     transport.assert_done();
     assert!(matches!(error, MailError::TlsUnavailable(_)), "{error:?}");
 }
@@ -120,7 +122,9 @@ fn without_capa_only_a_forced_mechanism_is_tried() {
         .client("CAPA")
         .server("-ERR unknown command");
     let transport = FakeTransport::new(&server, script);
-    let error = verify_pop3(&transport, &NoHttp, &server, &login(TOKEN)).unwrap_err();
+    let error = verify_pop3(&transport, &NoHttp, &server, &login(TOKEN))
+        .unwrap_err()
+        .error;
     transport.assert_done();
     assert_eq!(error, MailError::NoMechanism(Vec::new()));
 
@@ -165,7 +169,9 @@ fn an_error_challenge_is_acknowledged_and_the_err_is_sasl_rejected() {
             .client(ack)
             .server("-ERR Authentication failed.");
         let transport = FakeTransport::new(&server, script);
-        let error = verify_pop3(&transport, &NoHttp, &server, &login(TOKEN)).unwrap_err();
+        let error = verify_pop3(&transport, &NoHttp, &server, &login(TOKEN))
+            .unwrap_err()
+            .error;
         transport.assert_done();
         assert_eq!(
             error,
@@ -194,7 +200,9 @@ fn stat_refused_after_authentication_is_command_rejected() {
         .client("STAT")
         .server("-ERR mailbox locked");
     let transport = FakeTransport::new(&server, script);
-    let error = verify_pop3(&transport, &NoHttp, &server, &login(TOKEN)).unwrap_err();
+    let error = verify_pop3(&transport, &NoHttp, &server, &login(TOKEN))
+        .unwrap_err()
+        .error;
     transport.assert_done();
     assert_eq!(
         error,

@@ -248,3 +248,74 @@ fn scopes_with_spaces_are_refused() {
     let text = refused_field(begin_authorization(&google(), &public(), &options));
     assert!(text.starts_with("scopes"), "{text}");
 }
+
+#[test]
+fn presets_name_their_mail_servers() {
+    use mail_oauth_guest::mail::{MailProtocol, Security};
+    let list = |p: &mail_oauth_guest::Provider| -> Vec<(MailProtocol, String, u16, Security)> {
+        p.mail_servers
+            .iter()
+            .map(|m| {
+                (
+                    m.protocol,
+                    m.server.host.clone(),
+                    m.server.port,
+                    m.server.security,
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        list(&mail_oauth_guest::providers::google()),
+        [
+            (
+                MailProtocol::Imap,
+                "imap.gmail.com".into(),
+                993,
+                Security::ImplicitTls
+            ),
+            (
+                MailProtocol::Pop3,
+                "pop.gmail.com".into(),
+                995,
+                Security::ImplicitTls
+            ),
+            (
+                MailProtocol::Smtp,
+                "smtp.gmail.com".into(),
+                587,
+                Security::Starttls
+            ),
+            (
+                MailProtocol::Smtp,
+                "smtp.gmail.com".into(),
+                465,
+                Security::ImplicitTls
+            ),
+        ]
+    );
+    let microsoft = mail_oauth_guest::providers::microsoft("contoso.onmicrosoft.com").unwrap();
+    assert_eq!(
+        list(&microsoft),
+        [
+            (
+                MailProtocol::Imap,
+                "outlook.office365.com".into(),
+                993,
+                Security::ImplicitTls
+            ),
+            (
+                MailProtocol::Pop3,
+                "outlook.office365.com".into(),
+                995,
+                Security::ImplicitTls
+            ),
+            (
+                MailProtocol::Smtp,
+                "smtp.office365.com".into(),
+                587,
+                Security::Starttls
+            ),
+        ]
+    );
+}

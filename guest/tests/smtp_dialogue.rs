@@ -143,7 +143,9 @@ fn starttls_not_advertised_is_tls_unavailable() {
         .server("250-smtp.example.test")
         .server("250 AUTH XOAUTH2");
     let transport = FakeTransport::new(&server, script);
-    let error = verify_smtp(&transport, &NoHttp, &server, &login(TOKEN)).unwrap_err();
+    let error = verify_smtp(&transport, &NoHttp, &server, &login(TOKEN))
+        .unwrap_err()
+        .error;
     transport.assert_done();
     assert!(matches!(error, MailError::TlsUnavailable(_)), "{error:?}");
 }
@@ -164,7 +166,9 @@ fn a_334_challenge_is_acknowledged_and_535_is_sasl_rejected() {
             .server("535-5.7.8 Username and Password not accepted.")
             .server("535 5.7.8 https://support.example.test/answer");
         let transport = FakeTransport::new(&server, script);
-        let error = verify_smtp(&transport, &NoHttp, &server, &login(TOKEN)).unwrap_err();
+        let error = verify_smtp(&transport, &NoHttp, &server, &login(TOKEN))
+            .unwrap_err()
+            .error;
         transport.assert_done();
         assert_eq!(
             error,
@@ -200,7 +204,9 @@ fn a_reply_whose_code_changes_or_is_not_three_digits_breaks_the_protocol() {
             script = script.server(line);
         }
         let transport = FakeTransport::new(&server, script);
-        let error = verify_smtp(&transport, &NoHttp, &server, &login(TOKEN)).unwrap_err();
+        let error = verify_smtp(&transport, &NoHttp, &server, &login(TOKEN))
+            .unwrap_err()
+            .error;
         transport.assert_done();
         match error {
             MailError::MailProtocol(rejection) => {
@@ -216,7 +222,9 @@ fn a_reply_whose_code_changes_or_is_not_three_digits_breaks_the_protocol() {
 fn a_554_greeting_is_refused() {
     let server = server(HOST, 465, Security::ImplicitTls);
     let transport = FakeTransport::new(&server, Script::new().server("554 no service"));
-    let error = verify_smtp(&transport, &NoHttp, &server, &login(TOKEN)).unwrap_err();
+    let error = verify_smtp(&transport, &NoHttp, &server, &login(TOKEN))
+        .unwrap_err()
+        .error;
     transport.assert_done();
     assert!(
         matches!(&error, MailError::CommandRejected(r) if r.step == "greeting" && r.reply == "554 no service"),

@@ -218,7 +218,9 @@ fn a_sender_other_than_the_user_is_refused_before_connecting() {
     let mut msg = message();
     msg.sender = "shared@example.com".into();
     let transport = FakeTransport::none();
-    let error = send_test_message(&transport, &NoHttp, &server, &login(TOKEN), &msg).unwrap_err();
+    let error = send_test_message(&transport, &NoHttp, &server, &login(TOKEN), &msg)
+        .unwrap_err()
+        .error;
     assert_eq!(
         error,
         MailError::SenderNotAuthorized {
@@ -311,8 +313,9 @@ fn unusable_addresses_and_subjects_are_refused_before_connecting() {
         let mut msg = message();
         change(&mut msg);
         let transport = FakeTransport::none();
-        let error =
-            send_test_message(&transport, &NoHttp, &server, &login(TOKEN), &msg).unwrap_err();
+        let error = send_test_message(&transport, &NoHttp, &server, &login(TOKEN), &msg)
+            .unwrap_err()
+            .error;
         assert!(
             matches!(error, MailError::OAuth(Error::InvalidInput(_))),
             "case {n}: {error:?}"
@@ -336,8 +339,9 @@ fn a_refused_recipient_is_command_rejected_at_rcpt() {
         .client("RCPT TO:<bob@example.org>")
         .server("553 5.7.1 <alice@example.com>: Sender address rejected: not owned by user bob");
     let transport = FakeTransport::new(&server, script);
-    let error =
-        send_test_message(&transport, &NoHttp, &server, &login(TOKEN), &message()).unwrap_err();
+    let error = send_test_message(&transport, &NoHttp, &server, &login(TOKEN), &message())
+        .unwrap_err()
+        .error;
     transport.assert_done();
     assert_eq!(
         error,

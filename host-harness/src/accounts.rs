@@ -4,17 +4,22 @@
 //! This is what the `mail-oauth` CLI does, as a library, so that a platform
 //! (or a test) can do the same without spawning the CLI.
 
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use rustls::ClientConfig;
+
 use crate::egress::EgressPolicy;
-use crate::error::{Error, OAuthError};
+use crate::error::{Error, MailFailure, OAuthError};
 use crate::http_client::{HttpClient, HttpLimits};
 use crate::model::{
-    AuthorizationOptions, Client, PendingAuthorization, Provider, Secret, TokenKind, TokenSet,
+    AuthorizationOptions, Client, Credentials, MailLogin, MailProtocol, MailReport, Mechanism,
+    PendingAuthorization, Provider, Refreshable, Secret, Server, TestMessage, TokenKind, TokenSet,
 };
 use crate::plugin::Plugin;
 use crate::store::{Account, AccountStore, PendingRecord, StoreError};
+use crate::transport::{TlsRoots, TransportLimits, Transports};
 
 /// Network settings shared by every request an [`Accounts`] makes.
 #[derive(Debug, Clone, Default)]
@@ -23,6 +28,11 @@ pub struct NetworkOptions {
     pub allow_loopback: bool,
     /// Limits of the HTTP client; defaults when `None`.
     pub limits: Option<HttpLimits>,
+    /// Extra CA certificates (PEM files) trusted for mail servers, besides
+    /// the system's roots.
+    pub ca_files: Vec<PathBuf>,
+    /// Limits of mail connections; defaults when `None`.
+    pub transport_limits: Option<TransportLimits>,
 }
 
 /// A failure of an account operation.
@@ -37,6 +47,12 @@ pub enum AccountError {
     /// No such account.
     #[error("no account named {0:?}: run `mail-oauth authorize --account {0}` first")]
     UnknownAccount(String),
+    /// The provider names no server for this protocol and none was given.
+    #[error("the account's provider names no {0:?} server: give one with --server host:port")]
+    NoMailServer(MailProtocol),
+    /// The TLS roots could not be loaded.
+    #[error("cannot load the CA certificates: {0}")]
+    TlsRoots(String),
     /// No pending authorization for this account.
     #[error(
         "no pending authorization for {0:?} (it expired or was already completed): run `mail-oauth authorize --no-listen` again"
@@ -51,6 +67,8 @@ impl AccountError {
             AccountError::Plugin(e) => e.kind(),
             AccountError::Store(_) => "store",
             AccountError::UnknownAccount(_) => "unknown_account",
+            AccountError::NoMailServer(_) => "no_mail_server",
+            AccountError::TlsRoots(_) => "tls_roots",
             AccountError::NoPendingAuthorization(_) => "no_pending_authorization",
         }
     }
@@ -77,6 +95,9 @@ pub struct Accounts {
     plugin: Arc<Plugin>,
     store: AccountStore,
     network: NetworkOptions,
+    /// Loaded on the first mail operation: reading the system's roots costs
+    /// milliseconds, and OAuth-only operations never need them.
+    tls: OnceLock<Arc<ClientConfig>>,
 }
 
 impl Accounts {
@@ -86,6 +107,7 @@ impl Accounts {
             plugin,
             store,
             network,
+            tls: OnceLock::new(),
         }
     }
 
@@ -271,6 +293,158 @@ impl Accounts {
     /// Deletes the local record.
     pub fn remove(&self, name: &str) -> Result<bool, AccountError> {
         Ok(self.store.remove_account(name)?)
+    }
+
+    /// The server for `protocol`: `server` when given, else the provider's
+    /// first one for that protocol.
+    pub fn mail_server(
+        &self,
+        account: &Account,
+        protocol: MailProtocol,
+        server: Option<Server>,
+    ) -> Result<Server, AccountError> {
+        server
+            .or_else(|| {
+                account
+                    .provider
+                    .mail_servers
+                    .iter()
+                    .find(|m| m.protocol == protocol)
+                    .map(|m| m.server.clone())
+            })
+            .ok_or(AccountError::NoMailServer(protocol))
+    }
+
+    /// Mail connections allowed to reach `server` and nothing else.
+    pub fn transports_for(&self, server: &Server) -> Result<Arc<Transports>, AccountError> {
+        let tls = match self.tls.get() {
+            Some(tls) => tls.clone(),
+            None => {
+                let mut roots = TlsRoots::system();
+                for file in &self.network.ca_files {
+                    roots
+                        .add_pem_file(file)
+                        .map_err(|e| AccountError::TlsRoots(e.to_string()))?;
+                }
+                let config = roots
+                    .client_config()
+                    .map_err(|e| AccountError::TlsRoots(e.to_string()))?;
+                self.tls.get_or_init(|| config).clone()
+            }
+        };
+        let policy = EgressPolicy::deny_all()
+            .allow_loopback(self.network.allow_loopback)
+            .allow_host_port(&server.host, server.port)
+            .map_err(|e| Error::OAuth(OAuthError::InvalidInput(e.to_string())))?;
+        let limits = self.network.transport_limits.clone().unwrap_or_default();
+        Ok(Arc::new(Transports::new(policy, limits, tls)))
+    }
+
+    /// Runs a mail dialogue for the account with refreshable credentials,
+    /// and stores refreshed tokens whatever the outcome.
+    fn with_mail_session(
+        &self,
+        name: &str,
+        protocol: MailProtocol,
+        server: Option<Server>,
+        user: Option<&str>,
+        mechanism: Option<Mechanism>,
+        dialogue: impl FnOnce(
+            &mut crate::Session,
+            &Server,
+            &MailLogin,
+        ) -> Result<MailReport, MailFailure>,
+    ) -> Result<(Server, MailReport), AccountError> {
+        let account = self.get(name)?;
+        let server = self.mail_server(&account, protocol, server)?;
+        let login = MailLogin {
+            user: user
+                .map(str::to_owned)
+                .or(account.login.clone())
+                .or(account.tokens.account_email.clone())
+                .unwrap_or_default(),
+            credentials: Credentials::Refreshable(Box::new(Refreshable {
+                provider: account.provider.clone(),
+                client: account.client.clone(),
+                tokens: account.tokens.clone(),
+                now: unix_now(),
+            })),
+            mechanism,
+        };
+        let mut s = self.plugin.mail_session(
+            self.http_for_provider(&account.provider),
+            self.transports_for(&server)?,
+        )?;
+        let (result, refreshed) = match dialogue(&mut s, &server, &login) {
+            Ok(mut report) => {
+                let refreshed = report.refreshed.take();
+                (Ok(report), refreshed)
+            }
+            Err(failure) => (Err(failure.error), failure.refreshed.map(|t| *t)),
+        };
+        if let Some(tokens) = refreshed {
+            self.store.update_tokens(name, &tokens)?;
+        }
+        Ok((server, result?))
+    }
+
+    /// Verifies that the account's token opens its mailbox over `protocol`.
+    pub fn check_mail(
+        &self,
+        name: &str,
+        protocol: MailProtocol,
+        server: Option<Server>,
+        user: Option<&str>,
+        mechanism: Option<Mechanism>,
+    ) -> Result<(Server, MailReport), AccountError> {
+        self.with_mail_session(
+            name,
+            protocol,
+            server,
+            user,
+            mechanism,
+            |s, server, login| match protocol {
+                MailProtocol::Imap => s.verify_imap(server, login),
+                MailProtocol::Pop3 => s.verify_pop3(server, login),
+                MailProtocol::Smtp => s.verify_smtp(server, login),
+            },
+        )
+    }
+
+    /// Sends a test message through the account's SMTP server. `sender`
+    /// defaults to the login; another sender needs `send_as`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn send_test(
+        &self,
+        name: &str,
+        server: Option<Server>,
+        user: Option<&str>,
+        sender: Option<&str>,
+        recipients: Vec<String>,
+        subject: &str,
+        body: &str,
+        send_as: bool,
+    ) -> Result<(Server, MailReport), AccountError> {
+        self.with_mail_session(
+            name,
+            MailProtocol::Smtp,
+            server,
+            user,
+            None,
+            |s, server, login| {
+                let message = TestMessage {
+                    sender: sender
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| login.user.clone()),
+                    recipients,
+                    subject: subject.to_owned(),
+                    body: body.to_owned(),
+                    send_as,
+                    now: unix_now(),
+                };
+                s.send_test_message(server, login, &message)
+            },
+        )
     }
 
     /// Validates a token set's presence for display without exposing it.

@@ -1,6 +1,8 @@
 //! The errors a host sees when it calls the component.
 
 use crate::http_client::HttpError;
+use crate::model::TokenSet;
+use crate::transport::TransportError;
 
 /// What an exported function reported, as the WIT `error` variant. No case
 /// carries a token, code, verifier or client secret: the component never puts
@@ -51,6 +53,51 @@ pub enum OAuthError {
     /// Unusable input.
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// The host could not connect to, read from or write to a mail server.
+    #[error("mail server connection failed: {0}")]
+    Transport(TransportError),
+    /// The mail server refused the token.
+    #[error("the mail server refused the token{}: {server_text}", status.as_deref().map(|s| format!(" (status {s})")).unwrap_or_default())]
+    SaslRejected {
+        /// The error challenge's `status`, when there was one.
+        status: Option<String>,
+        /// The scope the server requires, when it said.
+        scope: Option<String>,
+        /// The server's final reply.
+        server_text: String,
+    },
+    /// The server offers neither XOAUTH2 nor OAUTHBEARER.
+    #[error("the server offers no OAuth2 SASL mechanism (it offers: {})", .0.join(" "))]
+    NoMechanism(Vec<String>),
+    /// STARTTLS was asked for and is not available.
+    #[error("STARTTLS is not available: {0}")]
+    TlsUnavailable(String),
+    /// The server refused a command.
+    #[error("the server refused {step}: {reply}")]
+    CommandRejected {
+        /// The step.
+        step: String,
+        /// The reply.
+        reply: String,
+    },
+    /// The server's reply breaks the protocol.
+    #[error("protocol error at {step}: {reply}")]
+    MailProtocol {
+        /// The step.
+        step: String,
+        /// The reply excerpt.
+        reply: String,
+    },
+    /// The test message's sender is not the authorized account.
+    #[error(
+        "{sender} is not the authorized account {user}: declare a send-as right to send as another address"
+    )]
+    SenderNotAuthorized {
+        /// The sender asked for.
+        sender: String,
+        /// The authorized login.
+        user: String,
+    },
 }
 
 fn describe(description: &Option<String>) -> String {
@@ -72,6 +119,13 @@ impl OAuthError {
             OAuthError::Http(_) => "http",
             OAuthError::InvalidResponse { .. } => "invalid_response",
             OAuthError::InvalidInput(_) => "invalid_input",
+            OAuthError::Transport(_) => "transport",
+            OAuthError::SaslRejected { .. } => "sasl_rejected",
+            OAuthError::NoMechanism(_) => "no_mechanism",
+            OAuthError::TlsUnavailable(_) => "tls_unavailable",
+            OAuthError::CommandRejected { .. } => "command_rejected",
+            OAuthError::MailProtocol { .. } => "mail_protocol",
+            OAuthError::SenderNotAuthorized { .. } => "sender_not_authorized",
         }
     }
 }
@@ -108,5 +162,33 @@ impl Error {
             Error::OAuth(e) => Some(e),
             Error::Trap(_) => None,
         }
+    }
+}
+
+/// A failed mail dialogue, with the tokens refreshed on the way: store them
+/// even though the dialogue failed (the refresh token may have rotated).
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct MailFailure {
+    /// What went wrong.
+    #[source]
+    pub error: Error,
+    /// New tokens, when a refresh happened before the failure (boxed: the
+    /// error path stays small).
+    pub refreshed: Option<Box<TokenSet>>,
+}
+
+impl From<Error> for MailFailure {
+    fn from(error: Error) -> Self {
+        Self {
+            error,
+            refreshed: None,
+        }
+    }
+}
+
+impl From<wasmtime::Error> for MailFailure {
+    fn from(e: wasmtime::Error) -> Self {
+        Error::from(e).into()
     }
 }

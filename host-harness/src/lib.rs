@@ -9,6 +9,7 @@ pub mod http_client;
 pub mod model;
 pub mod plugin;
 pub mod store;
+pub mod transport;
 
 pub use error::{Error, OAuthError};
 pub use plugin::{LoadOptions, LoadSource, Plugin, Session};

@@ -16,7 +16,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use mail_oauth_host::accounts::{AccountError, Accounts, NetworkOptions, unix_now};
 use mail_oauth_host::model::{
-    AuthorizationOptions, Client, ClientAuth, Provider, Secret, TokenKind,
+    AuthorizationOptions, Client, ClientAuth, MailProtocol, MailReport, Mechanism, Provider,
+    Secret, Security, Server, TokenKind,
 };
 use mail_oauth_host::plugin::DEFAULT_COMPONENT_PATH;
 use mail_oauth_host::store::{AccountStore, PendingRecord};
@@ -42,6 +43,9 @@ struct Cli {
     /// Print JSON on stdout.
     #[arg(long, global = true)]
     json: bool,
+    /// Extra CA certificate file (PEM) to trust for mail servers (repeatable).
+    #[arg(long = "ca-file", global = true, env = "MAIL_OAUTH_CA_FILE")]
+    ca_files: Vec<PathBuf>,
     /// Allow plain http and loopback addresses (local test servers only).
     #[arg(long, global = true, env = "MAIL_OAUTH_ALLOW_LOOPBACK")]
     allow_loopback: bool,
@@ -100,6 +104,41 @@ enum Command {
         #[arg(long)]
         remove: bool,
     },
+    /// Check that the account's token opens its mailbox: connect, authenticate,
+    /// one command, log out; prints each step.
+    Check {
+        /// imap, pop3 or smtp.
+        #[arg(value_enum)]
+        protocol: ProtocolArg,
+        #[command(flatten)]
+        target: MailTarget,
+        /// Force a SASL mechanism (default: XOAUTH2 when offered).
+        #[arg(long, value_enum)]
+        mechanism: Option<MechanismArg>,
+    },
+    /// Send a test message through the account's SMTP server.
+    SendTest {
+        #[command(flatten)]
+        target: MailTarget,
+        /// Recipient (repeatable).
+        #[arg(long = "to", required = true)]
+        to: Vec<String>,
+        /// Sender (default: the login). Another address needs --send-as.
+        #[arg(long)]
+        from: Option<String>,
+        /// Declare a send-as / shared-mailbox right for --from.
+        #[arg(long)]
+        send_as: bool,
+        /// Subject.
+        #[arg(long, default_value = "mail-oauth test message")]
+        subject: String,
+        /// Body.
+        #[arg(
+            long,
+            default_value = "This message was sent by `mail-oauth send-test` to check the mailbox's OAuth2 setup."
+        )]
+        body: String,
+    },
     /// List or remove saved accounts.
     Accounts {
         #[command(subcommand)]
@@ -116,6 +155,42 @@ enum AccountsAction {
         /// Account name.
         name: String,
     },
+}
+
+#[derive(Args)]
+struct MailTarget {
+    /// Account name.
+    #[arg(long)]
+    account: String,
+    /// Server as host:port (default: the provider's server for the protocol).
+    #[arg(long)]
+    server: Option<String>,
+    /// Connection security with --server: tls (implicit), starttls or plain.
+    #[arg(long, value_enum, default_value = "tls")]
+    security: SecurityArg,
+    /// Login name when it is not the authorized account (a shared mailbox).
+    #[arg(long)]
+    user: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ProtocolArg {
+    Imap,
+    Pop3,
+    Smtp,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SecurityArg {
+    Tls,
+    Starttls,
+    Plain,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MechanismArg {
+    Xoauth2,
+    Oauthbearer,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -263,8 +338,58 @@ fn open_accounts(cli: &Cli) -> Result<Accounts, Failure> {
         NetworkOptions {
             allow_loopback: cli.allow_loopback,
             limits: None,
+            ca_files: cli.ca_files.clone(),
+            transport_limits: None,
         },
     ))
+}
+
+fn server_from_args(target: &MailTarget) -> Result<Option<Server>, Failure> {
+    let Some(spec) = &target.server else {
+        return Ok(None);
+    };
+    let (host, port) = spec
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h.trim_matches(['[', ']']), p.parse::<u16>().ok()?)))
+        .ok_or_else(|| {
+            failure(
+                "invalid_input",
+                format!("--server {spec:?}: expected host:port"),
+            )
+        })?;
+    Ok(Some(Server {
+        host: host.to_owned(),
+        port,
+        security: match target.security {
+            SecurityArg::Tls => Security::ImplicitTls,
+            SecurityArg::Starttls => Security::Starttls,
+            SecurityArg::Plain => Security::Plain,
+        },
+    }))
+}
+
+fn report_mail(what: &str, server: &Server, report: &MailReport, json: bool) {
+    if json {
+        println!(
+            "{}",
+            json!({
+                "ok": true,
+                "server": server,
+                "greeting": report.greeting,
+                "capabilities": report.capabilities,
+                "mechanism": report.mechanism,
+                "steps": report.steps,
+            })
+        );
+        return;
+    }
+    eprintln!(
+        "{what} {}:{} ({:?}): OK with {:?}",
+        server.host, server.port, server.security, report.mechanism
+    );
+    for step in &report.steps {
+        eprintln!("  {:<14} {:>6} ms  {}", step.name, step.millis, step.detail);
+    }
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
@@ -349,6 +474,49 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 );
             }
         }
+        Command::Check {
+            protocol,
+            target,
+            mechanism,
+        } => {
+            let (protocol, what) = match protocol {
+                ProtocolArg::Imap => (MailProtocol::Imap, "IMAP"),
+                ProtocolArg::Pop3 => (MailProtocol::Pop3, "POP3"),
+                ProtocolArg::Smtp => (MailProtocol::Smtp, "SMTP"),
+            };
+            let mechanism = mechanism.map(|m| match m {
+                MechanismArg::Xoauth2 => Mechanism::Xoauth2,
+                MechanismArg::Oauthbearer => Mechanism::Oauthbearer,
+            });
+            let (server, report) = accounts.check_mail(
+                &target.account,
+                protocol,
+                server_from_args(&target)?,
+                target.user.as_deref(),
+                mechanism,
+            )?;
+            report_mail(what, &server, &report, json);
+        }
+        Command::SendTest {
+            target,
+            to,
+            from,
+            send_as,
+            subject,
+            body,
+        } => {
+            let (server, report) = accounts.send_test(
+                &target.account,
+                server_from_args(&target)?,
+                target.user.as_deref(),
+                from.as_deref(),
+                to,
+                &subject,
+                &body,
+                send_as,
+            )?;
+            report_mail("SMTP test message via", &server, &report, json);
+        }
         Command::Accounts { action } => match action.unwrap_or(AccountsAction::List) {
             AccountsAction::List => {
                 let list = accounts
@@ -410,6 +578,7 @@ fn provider_from_args(accounts: &Accounts, args: &AuthorizeArgs) -> Result<Provi
             revocation_endpoint: args.revocation_url.clone(),
             default_scopes: Vec::new(),
             extra_parameters: Vec::new(),
+            mail_servers: Vec::new(),
             client_auth: match args.client_auth {
                 ClientAuthArg::Basic => ClientAuth::Basic,
                 ClientAuthArg::Post => ClientAuth::Post,

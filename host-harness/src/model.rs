@@ -73,6 +73,129 @@ pub struct Provider {
     pub extra_parameters: Vec<(String, String)>,
     /// Client authentication at the token endpoint.
     pub client_auth: ClientAuth,
+    /// The provider's mail servers (presets only).
+    #[serde(default)]
+    pub mail_servers: Vec<MailServer>,
+}
+
+pub use crate::transport::Security;
+
+/// A mail server to talk to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Server {
+    /// Host name or address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// How the connection is secured.
+    pub security: Security,
+}
+
+/// A mail protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailProtocol {
+    /// IMAP.
+    Imap,
+    /// POP3.
+    Pop3,
+    /// SMTP submission.
+    Smtp,
+}
+
+/// One of a provider's mail servers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailServer {
+    /// What it speaks.
+    pub protocol: MailProtocol,
+    /// Where it is.
+    pub server: Server,
+}
+
+/// The SASL mechanism of a mail login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mechanism {
+    /// XOAUTH2.
+    Xoauth2,
+    /// OAUTHBEARER (RFC 7628).
+    Oauthbearer,
+}
+
+/// A token set the component may refresh once during a mail dialogue.
+#[derive(Debug, Clone)]
+pub struct Refreshable {
+    /// The issuing provider.
+    pub provider: Provider,
+    /// The client.
+    pub client: Client,
+    /// The tokens.
+    pub tokens: TokenSet,
+    /// Unix seconds.
+    pub now: u64,
+}
+
+/// What a mail login authenticates with.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    /// A bare access token.
+    AccessToken(Secret),
+    /// A token set the component may refresh once.
+    Refreshable(Box<Refreshable>),
+}
+
+/// Who logs in to a mail server and how.
+#[derive(Debug, Clone)]
+pub struct MailLogin {
+    /// The SASL identity (the mailbox).
+    pub user: String,
+    /// The token.
+    pub credentials: Credentials,
+    /// Force a mechanism; `None` lets the component choose.
+    pub mechanism: Option<Mechanism>,
+}
+
+/// One step of a mail dialogue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// What was done.
+    pub name: String,
+    /// How long it took.
+    pub millis: u32,
+    /// What the server said.
+    pub detail: String,
+}
+
+/// The result of a successful mail dialogue.
+#[derive(Debug, Clone)]
+pub struct MailReport {
+    /// The server's greeting.
+    pub greeting: String,
+    /// Capabilities / extensions advertised.
+    pub capabilities: Vec<String>,
+    /// The mechanism used.
+    pub mechanism: Mechanism,
+    /// Every step, in order.
+    pub steps: Vec<Step>,
+    /// New tokens to store, when the component refreshed.
+    pub refreshed: Option<TokenSet>,
+}
+
+/// A test message.
+#[derive(Debug, Clone)]
+pub struct TestMessage {
+    /// Sender (must be the login user unless `send_as`).
+    pub sender: String,
+    /// Recipients.
+    pub recipients: Vec<String>,
+    /// Subject.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+    /// The caller declares a send-as right.
+    pub send_as: bool,
+    /// Unix seconds, for the `Date` header.
+    pub now: u64,
 }
 
 /// The OAuth client registered with the provider (the WIT `client`).

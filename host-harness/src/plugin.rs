@@ -12,16 +12,18 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::component::{Component, HasSelf, Linker, Resource, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::error::{Error, OAuthError};
+use crate::error::{Error, MailFailure, OAuthError};
 use crate::http_client::{HttpClient, HttpError, HttpRequest};
 use crate::model::{
-    AuthorizationOptions, Client, ClientAuth, PendingAuthorization, Provider, Secret, TokenKind,
-    TokenSet,
+    AuthorizationOptions, Client, ClientAuth, Credentials, MailLogin, MailProtocol, MailReport,
+    MailServer, Mechanism, PendingAuthorization, Provider, Secret, Server, Step, TestMessage,
+    TokenKind, TokenSet,
 };
+use crate::transport::{MailConnection, Security, TransportError, Transports};
 
 // Generated bindings stay private: their records derive `Debug` with every
 // field, secrets included. Callers get `crate::model` types instead.
@@ -29,10 +31,14 @@ mod bindings {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "plugin",
+        // The guest's `connection` handles are host `MailConnection`s in the
+        // store's resource table.
+        with: { "mail-oauth:plugin/transport.connection": crate::transport::MailConnection },
     });
 }
 
-use bindings::mail_oauth::plugin::{http as wit_http, types as wit};
+use bindings::exports::mail_oauth::plugin::mail as wit_mail;
+use bindings::mail_oauth::plugin::{http as wit_http, transport as wit_transport, types as wit};
 
 /// Where the `mail-oauth` CLI and the tests find the component when no path
 /// is given: the workspace's release build of `guest/`.
@@ -71,6 +77,8 @@ struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
     http: Arc<HttpClient>,
+    /// `None`: this operation may open no mail connection.
+    transports: Option<Arc<Transports>>,
 }
 
 impl WasiView for HostState {
@@ -106,6 +114,114 @@ impl wit_http::Host for HostState {
 }
 
 impl wit::Host for HostState {}
+
+impl wit_transport::Host for HostState {
+    fn connect(
+        &mut self,
+        host: String,
+        port: u16,
+        security: wit_transport::Security,
+    ) -> Result<Resource<MailConnection>, wit_transport::TransportError> {
+        let Some(transports) = &self.transports else {
+            return Err(wit_transport::TransportError::Denied(format!(
+                "{host}:{port}: this operation may open no mail connection"
+            )));
+        };
+        let security = match security {
+            wit_transport::Security::ImplicitTls => Security::ImplicitTls,
+            wit_transport::Security::Starttls => Security::Starttls,
+            wit_transport::Security::Plain => Security::Plain,
+        };
+        let conn = transports
+            .connect(&host, port, security)
+            .map_err(transport_error_to_wit)?;
+        self.table
+            .push(conn)
+            .map_err(|e| wit_transport::TransportError::Other(e.to_string()))
+    }
+}
+
+impl wit_transport::HostConnection for HostState {
+    fn read_line(
+        &mut self,
+        conn: Resource<MailConnection>,
+        max_len: u32,
+    ) -> Result<Vec<u8>, wit_transport::TransportError> {
+        self.connection(&conn)?
+            .read_line(max_len)
+            .map_err(transport_error_to_wit)
+    }
+
+    fn read_exact(
+        &mut self,
+        conn: Resource<MailConnection>,
+        len: u32,
+    ) -> Result<Vec<u8>, wit_transport::TransportError> {
+        self.connection(&conn)?
+            .read_exact(len)
+            .map_err(transport_error_to_wit)
+    }
+
+    fn write(
+        &mut self,
+        conn: Resource<MailConnection>,
+        data: Vec<u8>,
+    ) -> Result<(), wit_transport::TransportError> {
+        self.connection(&conn)?
+            .write(&data)
+            .map_err(transport_error_to_wit)
+    }
+
+    fn upgrade_tls(
+        &mut self,
+        conn: Resource<MailConnection>,
+    ) -> Result<(), wit_transport::TransportError> {
+        self.connection(&conn)?
+            .upgrade_tls()
+            .map_err(transport_error_to_wit)
+    }
+
+    fn drop(&mut self, conn: Resource<MailConnection>) -> wasmtime::Result<()> {
+        // Dropping the connection closes the socket and frees its slot.
+        self.table.delete(conn)?;
+        Ok(())
+    }
+}
+
+impl HostState {
+    fn connection(
+        &mut self,
+        conn: &Resource<MailConnection>,
+    ) -> Result<&mut MailConnection, wit_transport::TransportError> {
+        self.table
+            .get_mut(conn)
+            .map_err(|e| wit_transport::TransportError::Other(e.to_string()))
+    }
+}
+
+fn transport_error_to_wit(e: TransportError) -> wit_transport::TransportError {
+    match e {
+        TransportError::Denied(s) => wit_transport::TransportError::Denied(s),
+        TransportError::Refused(s) => wit_transport::TransportError::Refused(s),
+        TransportError::Timeout => wit_transport::TransportError::Timeout,
+        TransportError::Tls(s) => wit_transport::TransportError::Tls(s),
+        TransportError::Closed => wit_transport::TransportError::Closed,
+        TransportError::LineTooLong => wit_transport::TransportError::LineTooLong,
+        TransportError::Other(s) => wit_transport::TransportError::Other(s),
+    }
+}
+
+fn transport_error_from_wit(e: wit_transport::TransportError) -> TransportError {
+    match e {
+        wit_transport::TransportError::Denied(s) => TransportError::Denied(s),
+        wit_transport::TransportError::Refused(s) => TransportError::Refused(s),
+        wit_transport::TransportError::Timeout => TransportError::Timeout,
+        wit_transport::TransportError::Tls(s) => TransportError::Tls(s),
+        wit_transport::TransportError::Closed => TransportError::Closed,
+        wit_transport::TransportError::LineTooLong => TransportError::LineTooLong,
+        wit_transport::TransportError::Other(s) => TransportError::Other(s),
+    }
+}
 
 fn http_error_to_wit(e: HttpError) -> wit_http::HttpError {
     match e {
@@ -174,8 +290,27 @@ impl Plugin {
         self.source
     }
 
-    /// A fresh instance whose `http` import goes through `http`.
+    /// A fresh instance whose `http` import goes through `http`; it may open
+    /// no mail connection.
     pub fn session(&self, http: Arc<HttpClient>) -> Result<Session, Error> {
+        self.instantiate(http, None)
+    }
+
+    /// A fresh instance that may also open mail connections through
+    /// `transports` (under their own egress policy).
+    pub fn mail_session(
+        &self,
+        http: Arc<HttpClient>,
+        transports: Arc<Transports>,
+    ) -> Result<Session, Error> {
+        self.instantiate(http, Some(transports))
+    }
+
+    fn instantiate(
+        &self,
+        http: Arc<HttpClient>,
+        transports: Option<Arc<Transports>>,
+    ) -> Result<Session, Error> {
         // The guest sees no environment, arguments, files, sockets or stdio:
         // its only way out is the `http` import, behind `http`'s policy.
         let wasi = WasiCtx::builder()
@@ -189,6 +324,7 @@ impl Plugin {
                 wasi,
                 table: ResourceTable::new(),
                 http,
+                transports,
             },
         );
         let instance = self.pre.instantiate(&mut store)?;
@@ -453,6 +589,157 @@ impl Session {
     }
 }
 
+impl Session {
+    /// Authenticates on IMAP, examines INBOX, logs out.
+    pub fn verify_imap(
+        &mut self,
+        server: &Server,
+        login: &MailLogin,
+    ) -> Result<MailReport, MailFailure> {
+        let r = self.instance.mail_oauth_plugin_mail().call_verify_imap(
+            &mut self.store,
+            &server_to_wit(server),
+            &login_to_wit(login),
+        )?;
+        mail_result(r)
+    }
+
+    /// Authenticates on POP3, STAT, QUIT.
+    pub fn verify_pop3(
+        &mut self,
+        server: &Server,
+        login: &MailLogin,
+    ) -> Result<MailReport, MailFailure> {
+        let r = self.instance.mail_oauth_plugin_mail().call_verify_pop3(
+            &mut self.store,
+            &server_to_wit(server),
+            &login_to_wit(login),
+        )?;
+        mail_result(r)
+    }
+
+    /// EHLO, STARTTLS when asked, AUTH, QUIT.
+    pub fn verify_smtp(
+        &mut self,
+        server: &Server,
+        login: &MailLogin,
+    ) -> Result<MailReport, MailFailure> {
+        let r = self.instance.mail_oauth_plugin_mail().call_verify_smtp(
+            &mut self.store,
+            &server_to_wit(server),
+            &login_to_wit(login),
+        )?;
+        mail_result(r)
+    }
+
+    /// Authenticates on SMTP and sends a test message.
+    pub fn send_test_message(
+        &mut self,
+        server: &Server,
+        login: &MailLogin,
+        message: &TestMessage,
+    ) -> Result<MailReport, MailFailure> {
+        let message = wit_mail::TestMessage {
+            sender: message.sender.clone(),
+            recipients: message.recipients.clone(),
+            subject: message.subject.clone(),
+            body: message.body.clone(),
+            send_as: message.send_as,
+            now: message.now,
+        };
+        let r = self
+            .instance
+            .mail_oauth_plugin_mail()
+            .call_send_test_message(
+                &mut self.store,
+                &server_to_wit(server),
+                &login_to_wit(login),
+                &message,
+            )?;
+        mail_result(r)
+    }
+}
+
+fn security_to_wit(s: Security) -> wit_transport::Security {
+    match s {
+        Security::ImplicitTls => wit_transport::Security::ImplicitTls,
+        Security::Starttls => wit_transport::Security::Starttls,
+        Security::Plain => wit_transport::Security::Plain,
+    }
+}
+
+fn server_to_wit(s: &Server) -> wit::Server {
+    wit::Server {
+        host: s.host.clone(),
+        port: s.port,
+        security: security_to_wit(s.security),
+    }
+}
+
+fn server_from_wit(s: wit::Server) -> Server {
+    Server {
+        host: s.host,
+        port: s.port,
+        security: match s.security {
+            wit_transport::Security::ImplicitTls => Security::ImplicitTls,
+            wit_transport::Security::Starttls => Security::Starttls,
+            wit_transport::Security::Plain => Security::Plain,
+        },
+    }
+}
+
+fn login_to_wit(login: &MailLogin) -> wit_mail::Login {
+    wit_mail::Login {
+        user: login.user.clone(),
+        credentials: match &login.credentials {
+            Credentials::AccessToken(t) => {
+                wit_mail::Credentials::AccessToken(t.expose().to_owned())
+            }
+            Credentials::Refreshable(r) => {
+                wit_mail::Credentials::Refreshable(wit_mail::Refreshable {
+                    provider: provider_to_wit(&r.provider),
+                    client: client_to_wit(&r.client),
+                    tokens: tokens_to_wit(&r.tokens),
+                    now: r.now,
+                })
+            }
+        },
+        mechanism: login.mechanism.map(|m| match m {
+            Mechanism::Xoauth2 => wit_mail::Mechanism::Xoauth2,
+            Mechanism::Oauthbearer => wit_mail::Mechanism::Oauthbearer,
+        }),
+    }
+}
+
+fn mail_result(
+    r: Result<wit_mail::Report, wit_mail::MailFailure>,
+) -> Result<MailReport, MailFailure> {
+    match r {
+        Ok(report) => Ok(MailReport {
+            greeting: report.greeting,
+            capabilities: report.capabilities,
+            mechanism: match report.mechanism {
+                wit_mail::Mechanism::Xoauth2 => Mechanism::Xoauth2,
+                wit_mail::Mechanism::Oauthbearer => Mechanism::Oauthbearer,
+            },
+            steps: report
+                .steps
+                .into_iter()
+                .map(|s| Step {
+                    name: s.name,
+                    millis: s.millis,
+                    detail: s.detail,
+                })
+                .collect(),
+            refreshed: report.refreshed.map(tokens_from_wit),
+        }),
+        Err(f) => Err(MailFailure {
+            error: f.error.into(),
+            refreshed: f.refreshed.map(|t| Box::new(tokens_from_wit(t))),
+        }),
+    }
+}
+
 /// A decoded SASL error challenge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SaslFailure {
@@ -488,6 +775,26 @@ impl From<wit::Error> for Error {
                 detail: r.detail,
             },
             wit::Error::InvalidInput(s) => OAuthError::InvalidInput(s),
+            wit::Error::Transport(e) => OAuthError::Transport(transport_error_from_wit(e)),
+            wit::Error::SaslRejected(r) => OAuthError::SaslRejected {
+                status: r.status,
+                scope: r.scope,
+                server_text: r.server_text,
+            },
+            wit::Error::NoMechanism(offered) => OAuthError::NoMechanism(offered),
+            wit::Error::TlsUnavailable(s) => OAuthError::TlsUnavailable(s),
+            wit::Error::CommandRejected(r) => OAuthError::CommandRejected {
+                step: r.step,
+                reply: r.reply,
+            },
+            wit::Error::MailProtocol(r) => OAuthError::MailProtocol {
+                step: r.step,
+                reply: r.reply,
+            },
+            wit::Error::SenderNotAuthorized(m) => OAuthError::SenderNotAuthorized {
+                sender: m.sender,
+                user: m.user,
+            },
         })
     }
 }
@@ -506,6 +813,18 @@ fn provider_from_wit(p: wit::Provider) -> Provider {
             wit::ClientAuth::Basic => ClientAuth::Basic,
             wit::ClientAuth::Post => ClientAuth::Post,
         },
+        mail_servers: p
+            .mail_servers
+            .into_iter()
+            .map(|m| MailServer {
+                protocol: match m.protocol {
+                    wit::MailProtocol::Imap => MailProtocol::Imap,
+                    wit::MailProtocol::Pop3 => MailProtocol::Pop3,
+                    wit::MailProtocol::Smtp => MailProtocol::Smtp,
+                },
+                server: server_from_wit(m.server),
+            })
+            .collect(),
     }
 }
 
@@ -523,6 +842,18 @@ fn provider_to_wit(p: &Provider) -> wit::Provider {
             ClientAuth::Basic => wit::ClientAuth::Basic,
             ClientAuth::Post => wit::ClientAuth::Post,
         },
+        mail_servers: p
+            .mail_servers
+            .iter()
+            .map(|m| wit::MailServer {
+                protocol: match m.protocol {
+                    MailProtocol::Imap => wit::MailProtocol::Imap,
+                    MailProtocol::Pop3 => wit::MailProtocol::Pop3,
+                    MailProtocol::Smtp => wit::MailProtocol::Smtp,
+                },
+                server: server_to_wit(&m.server),
+            })
+            .collect(),
     }
 }
 

@@ -868,6 +868,7 @@ mod tests {
             default_scopes: vec!["https://mail.google.com/".into()],
             extra_parameters: vec![("access_type".into(), "offline".into())],
             client_auth: ClientAuth::Post,
+            mail_servers: Vec::new(),
         }
     }
 

@@ -115,7 +115,9 @@ fi
 T1=$(now)
 # 2. Dovecot (daemonizes; pid in run/dovecot/master.pid).
 if [ $start_dovecot = 1 ]; then
-  dovecot -c "$P/conf/dovecot.conf"
+  # Daemons must not keep our stdout/stderr: a caller reading up.sh's output
+  # through a pipe or $(...) would otherwise wait for them forever.
+  dovecot -c "$P/conf/dovecot.conf" < /dev/null >> log/dovecot-start.log 2>&1
   for port in "${DOVECOT_PORTS[@]}"; do wait_port "$port" 20; done
   for ((i = 0; i < 250; i++)); do [ -S run/dovecot/auth-smtp ] && [ -S run/dovecot/lmtp ] && break; sleep 0.02; done
   [ -S run/dovecot/auth-smtp ] && [ -S run/dovecot/lmtp ]
@@ -126,7 +128,7 @@ T2=$(now)
 if [ $start_postfix = 1 ]; then
   postfix -c "$P/conf/postfix" set-permissions >/dev/null 2>&1 || true   # owner fix if postfix's uid changed
   postfix -c "$P/conf/postfix" check
-  postfix -c "$P/conf/postfix" start >/dev/null
+  postfix -c "$P/conf/postfix" start < /dev/null >> log/postfix-start.log 2>&1
   for port in "${POSTFIX_PORTS[@]}"; do wait_port "$port" 20; done
   msg+=("postfix $(dt "$(now)" "$T2")s")
 fi

@@ -29,6 +29,7 @@ fn provider(token_endpoint: &str) -> Provider {
         default_scopes: vec!["mail".into()],
         extra_parameters: Vec::new(),
         client_auth: ClientAuth::Basic,
+        mail_servers: Vec::new(),
     }
 }
 
@@ -46,6 +47,7 @@ fn refresh_against(behaviour: Behaviour) -> (OAuthError, ScriptedHttpServer) {
                 max_response_bytes: 64 * 1024,
                 ..HttpLimits::default()
             }),
+            ..NetworkOptions::default()
         },
     );
     let provider = provider(&server.url());

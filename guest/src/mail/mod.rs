@@ -42,6 +42,26 @@ const MAX_REPLY_LINES: usize = 10_000;
 /// Longest server text kept in a step detail or an error, in characters.
 const MAX_TEXT: usize = 512;
 
+/// A mail protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MailProtocol {
+    /// IMAP4rev1.
+    Imap,
+    /// POP3.
+    Pop3,
+    /// SMTP submission.
+    Smtp,
+}
+
+/// One of a provider's mail servers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailServer {
+    /// What it speaks.
+    pub protocol: MailProtocol,
+    /// Where it is.
+    pub server: Server,
+}
+
 /// A mail server to talk to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Server {
@@ -525,18 +545,15 @@ impl LineBudget {
 
 /// The frame of every entry point: validate, refresh when expired, run the
 /// dialogue, and on a `401`/`invalid_token` rejection refresh once and retry
-/// once on a new connection.
-///
-/// A caveat of the contract: when a refresh succeeds and the dialogue then fails,
-/// the error cannot carry the new token set, so a rotated refresh token is lost
-/// to the host. Providers that keep the old refresh token valid (Google,
-/// Microsoft) are unaffected.
+/// once on a new connection. A failure after a successful refresh carries the
+/// new token set ([`MailFailure::refreshed`]): a rotated refresh token must
+/// reach the host's store whatever the dialogue's outcome.
 pub(crate) fn run_with_refresh(
     http: &dyn Http,
     server: &Server,
     login: &Login,
     mut dialogue: impl FnMut(&Sasl, &mut Vec<Step>) -> Result<Outcome, MailError>,
-) -> Result<Report, MailError> {
+) -> Result<Report, MailFailure> {
     // The SASL core checks user and host; a placeholder token lets it do so
     // before any refresh, so bad input costs no token request.
     Sasl::new(&login.user, server, "placeholder")?;
@@ -553,7 +570,11 @@ pub(crate) fn run_with_refresh(
         access_token = tokens.access_token.clone();
         refreshed = Some(tokens);
     }
-    let sasl = Sasl::new(&login.user, server, &access_token)?;
+    let failed = |error: MailError, refreshed: &Option<TokenSet>| MailFailure {
+        error,
+        refreshed: refreshed.clone().map(Box::new),
+    };
+    let sasl = Sasl::new(&login.user, server, &access_token).map_err(|e| failed(e, &refreshed))?;
     let first = dialogue(&sasl, &mut steps);
     // Retry only for a token the server calls invalid, only once, and only when
     // there is a refresh token to use.
@@ -570,11 +591,12 @@ pub(crate) fn run_with_refresh(
     let outcome = match retry {
         Some(r) => {
             let tokens = refresh(http, r, &mut steps, "the server rejected the access token")?;
-            let sasl = Sasl::new(&login.user, server, &tokens.access_token)?;
+            let sasl = Sasl::new(&login.user, server, &tokens.access_token);
             refreshed = Some(tokens);
-            dialogue(&sasl, &mut steps)?
+            let sasl = sasl.map_err(|e| failed(e, &refreshed))?;
+            dialogue(&sasl, &mut steps).map_err(|e| failed(e, &refreshed))?
         }
-        None => first?,
+        None => first.map_err(|e| failed(e, &refreshed))?,
     };
     Ok(Report {
         greeting: outcome.greeting,
@@ -583,6 +605,38 @@ pub(crate) fn run_with_refresh(
         steps,
         refreshed,
     })
+}
+
+/// A failed dialogue.
+#[derive(Debug)]
+pub struct MailFailure {
+    /// What went wrong.
+    pub error: MailError,
+    /// The tokens refreshed before the failure, if any: the host must store
+    /// them, since the provider may have rotated the refresh token. Boxed:
+    /// the error path stays small.
+    pub refreshed: Option<Box<TokenSet>>,
+}
+
+impl From<MailError> for MailFailure {
+    fn from(error: MailError) -> Self {
+        Self {
+            error,
+            refreshed: None,
+        }
+    }
+}
+
+impl fmt::Display for MailFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for MailFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
 }
 
 fn refresh(

@@ -6,8 +6,8 @@ use std::time::Instant;
 use crate::http::Http;
 
 use super::{
-    Connection, LineBudget, Login, MailError, Mechanism, Outcome, Report, Sasl, Security, Server,
-    Session, Transport, TransportError, choose_mechanism, run_with_refresh,
+    Connection, LineBudget, Login, MailError, MailFailure, Mechanism, Outcome, Report, Sasl,
+    Security, Server, Session, Transport, TransportError, choose_mechanism, run_with_refresh,
     strip_prefix_ignore_case,
 };
 
@@ -23,7 +23,7 @@ pub fn verify_pop3(
     http: &dyn Http,
     server: &Server,
     login: &Login,
-) -> Result<Report, MailError> {
+) -> Result<Report, MailFailure> {
     run_with_refresh(http, server, login, |sasl, steps| {
         let session = Session::open(transport, server, sasl, steps)?;
         Pop3 { session }.run(server.security, login.mechanism, sasl)

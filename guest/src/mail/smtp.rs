@@ -7,9 +7,9 @@ use crate::http::Http;
 
 use super::message::{self, Composed};
 use super::{
-    Connection, LineBudget, Login, MailError, Mechanism, Outcome, Report, Sasl, Security, Server,
-    Session, TestMessage, Transport, TransportError, choose_mechanism, run_with_refresh,
-    strip_prefix_ignore_case,
+    Connection, LineBudget, Login, MailError, MailFailure, Mechanism, Outcome, Report, Sasl,
+    Security, Server, Session, TestMessage, Transport, TransportError, choose_mechanism,
+    run_with_refresh, strip_prefix_ignore_case,
 };
 
 /// The longest AUTH command line with its initial response, CRLF included
@@ -26,7 +26,7 @@ pub fn verify_smtp(
     http: &dyn Http,
     server: &Server,
     login: &Login,
-) -> Result<Report, MailError> {
+) -> Result<Report, MailFailure> {
     run_with_refresh(http, server, login, |sasl, steps| {
         let session = Session::open(transport, server, sasl, steps)?;
         Smtp { session }.run(server.security, login.mechanism, sasl, None)
@@ -44,7 +44,7 @@ pub fn send_test_message(
     server: &Server,
     login: &Login,
     message: &TestMessage,
-) -> Result<Report, MailError> {
+) -> Result<Report, MailFailure> {
     message::check(message, &login.user)?;
     let unique = message::unique_id()?;
     run_with_refresh(http, server, login, |sasl, steps| {

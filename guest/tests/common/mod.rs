@@ -160,6 +160,7 @@ pub fn custom_provider(client_auth: ClientAuth) -> Provider {
         default_scopes: vec!["openid".into(), "email".into(), "mail".into()],
         extra_parameters: Vec::new(),
         client_auth,
+        mail_servers: Vec::new(),
     }
 }
 

@@ -89,7 +89,9 @@ impl TempStore {
             AccountStore::open(&self.dir).expect("store opens"),
             NetworkOptions {
                 allow_loopback,
-                limits: None,
+                // The local mail servers' certificates come from the peers' test CA.
+                ca_files: vec![peers::ca_cert_path()],
+                ..NetworkOptions::default()
             },
         )
     }
@@ -99,6 +101,8 @@ impl TempStore {
         let mut c = Command::new(cli_path());
         c.arg("--store")
             .arg(&self.dir)
+            .arg("--ca-file")
+            .arg(peers::ca_cert_path())
             .arg("--component")
             .arg(component_path())
             // One precompiled artifact for every test's CLI runs.

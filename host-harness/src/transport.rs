@@ -1,0 +1,1689 @@
+//! Real TCP and TLS for the component's `transport` import (IMAP, POP3, SMTP),
+//! under an [`EgressPolicy`].
+//!
+//! A connection is checked against the policy twice, as HTTP requests are: the
+//! `(host, port)` pair before anything is resolved or connected, then every
+//! address the host resolves to (a permitted name that resolves to loopback or
+//! a private address is refused: DNS rebinding). The socket connects only to
+//! the addresses that were checked. `plain` (no TLS at all) is refused unless
+//! the policy allows loopback and the server is on loopback: credentials must
+//! never travel in clear to a remote server.
+//!
+//! The host does all TLS with rustls, certificate validation included; the
+//! component only ever sees plaintext lines. Reads are buffered, and the buffer
+//! must be empty when a `starttls` connection is upgraded: bytes the server
+//! sent after its "go ahead" and before the handshake were never protected by
+//! TLS, and accepting them as if they came after it is the STARTTLS command
+//! injection of CVE-2011-0411.
+//!
+//! Error texts name the target host and port, never a byte that was read or
+//! written: the dialogue carries tokens.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Ipv6Addr, Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+
+use crate::egress::{AddressClass, EgressPolicy};
+
+/// How much one socket read may bring in at most. Lines and literals are
+/// assembled from chunks of this size, so a server sending an endless line
+/// costs at most the line cap plus one chunk, never what it sent.
+const READ_CHUNK: usize = 8 * 1024;
+
+/// Time, size and count limits of one [`Transports`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportLimits {
+    /// How long name resolution may take, then how long the TCP connection
+    /// may take (over all the resolved addresses), then how long each read or
+    /// write of the TLS handshake may wait (default 10 s).
+    pub connect_timeout: Duration,
+    /// How long one read or one write may wait for the server (default 30 s).
+    /// A server that accepts and never answers costs this much per call.
+    pub io_timeout: Duration,
+    /// The longest line [`MailConnection::read_line`] returns and the largest
+    /// [`MailConnection::read_exact`] (default 64 KiB). The component's own
+    /// `max-len` is lowered to this, never raised above it.
+    pub max_line_bytes: u32,
+    /// How many connections may be open at once through one [`Transports`]
+    /// (default 16); `None` for no limit. One mail dialogue needs one.
+    pub max_connections: Option<u32>,
+}
+
+impl Default for TransportLimits {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            io_timeout: Duration::from_secs(30),
+            max_line_bytes: 64 * 1024,
+            max_connections: Some(16),
+        }
+    }
+}
+
+/// How a connection is secured; mirrors the WIT `security` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Security {
+    /// TLS from the first byte (IMAP 993, POP3 995, SMTP 465): the handshake
+    /// is done when [`Transports::connect`] returns.
+    ImplicitTls,
+    /// Plain at first; TLS after [`MailConnection::upgrade_tls`] (IMAP 143,
+    /// POP3 110, SMTP 587).
+    Starttls,
+    /// No TLS at all: only to loopback, and only when the policy allows
+    /// loopback (local test servers).
+    Plain,
+}
+
+/// Why the host could not connect, read or write; mirrors the WIT
+/// `transport-error` variant case for case.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    /// The egress policy forbids the host, port, a resolved address or the
+    /// security (`plain` to a non-loopback server), or the [`Transports`] has
+    /// [`TransportLimits::max_connections`] open already. Nothing was
+    /// connected.
+    #[error("denied: {0}")]
+    Denied(String),
+    /// Name resolution failed, or the server refused the connection or was
+    /// unreachable.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// Resolution, the connection, the handshake, or a read or write took
+    /// longer than [`TransportLimits`] allows.
+    #[error("timeout")]
+    Timeout,
+    /// The TLS handshake or certificate validation failed, or the server sent
+    /// a bad TLS record.
+    #[error("tls: {0}")]
+    Tls(String),
+    /// The server closed (or reset) the connection, possibly in the middle of
+    /// a line.
+    #[error("closed")]
+    Closed,
+    /// No LF came within the line cap, or `read_exact` asked for more than
+    /// the cap. The connection is unusable afterwards.
+    #[error("line too long")]
+    LineTooLong,
+    /// Anything else: an upgrade on a connection that cannot be upgraded,
+    /// unexpected plaintext before TLS, a connection unusable after an
+    /// earlier error, an unexpected I/O error.
+    #[error("other: {0}")]
+    Other(String),
+}
+
+/// A CA certificate source that could not be used. Host configuration, not a
+/// guest-visible error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("CA certificates from {origin}: {reason}")]
+pub struct TlsRootsError {
+    /// Where the certificates came from: a file path or `PEM data`.
+    pub origin: String,
+    /// What is wrong with them.
+    pub reason: String,
+}
+
+/// The certificate authorities the transport trusts.
+#[derive(Debug, Clone)]
+pub struct TlsRoots {
+    store: RootCertStore,
+}
+
+impl TlsRoots {
+    /// The operating system's trusted roots (as `rustls-native-certs` finds
+    /// them, honouring `SSL_CERT_FILE` / `SSL_CERT_DIR`); when none can be
+    /// loaded (a minimal container), the Mozilla roots built into
+    /// `webpki-roots` instead, so that a host never ends up trusting nothing
+    /// by accident.
+    pub fn system() -> Self {
+        // Unreadable or unparsable system certificates are skipped: one bad
+        // file in /etc/ssl/certs must not take every other root with it.
+        let loaded = rustls_native_certs::load_native_certs();
+        let mut store = RootCertStore::empty();
+        let (added, _ignored) = store.add_parsable_certificates(loaded.certs);
+        if added == 0 {
+            return Self::webpki();
+        }
+        Self { store }
+    }
+
+    /// The Mozilla roots built into `webpki-roots`, whatever the system has.
+    pub fn webpki() -> Self {
+        let mut store = RootCertStore::empty();
+        store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        Self { store }
+    }
+
+    /// No roots at all: only what [`Self::add_pem`] or
+    /// [`Self::add_pem_file`] adds is trusted (tests against a local CA).
+    pub fn empty() -> Self {
+        Self {
+            store: RootCertStore::empty(),
+        }
+    }
+
+    /// Also trusts the certificates in `pem` (one or more `CERTIFICATE`
+    /// blocks; other blocks are ignored). Returns how many were added; a PEM
+    /// without any certificate, or with one that does not parse, is an error
+    /// and adds nothing.
+    pub fn add_pem(&mut self, pem: &[u8]) -> Result<usize, TlsRootsError> {
+        self.add_certs(CertificateDer::pem_slice_iter(pem), "PEM data")
+    }
+
+    /// Also trusts the certificates in the PEM file at `path`, like
+    /// [`Self::add_pem`].
+    pub fn add_pem_file(&mut self, path: &Path) -> Result<usize, TlsRootsError> {
+        let origin = path.display().to_string();
+        let certs = CertificateDer::pem_file_iter(path).map_err(|e| TlsRootsError {
+            origin: origin.clone(),
+            reason: e.to_string(),
+        })?;
+        self.add_certs(certs, &origin)
+    }
+
+    fn add_certs<E: fmt::Display>(
+        &mut self,
+        certs: impl Iterator<Item = Result<CertificateDer<'static>, E>>,
+        origin: &str,
+    ) -> Result<usize, TlsRootsError> {
+        let invalid = |reason: String| TlsRootsError {
+            origin: origin.to_owned(),
+            reason,
+        };
+        let certs = certs
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| invalid(e.to_string()))?;
+        if certs.is_empty() {
+            return Err(invalid("no CERTIFICATE block".to_owned()));
+        }
+        // Validate all before adding any, so that an error leaves the store
+        // as it was.
+        let mut staged = RootCertStore::empty();
+        for cert in certs {
+            staged.add(cert).map_err(|e| invalid(e.to_string()))?;
+        }
+        let added = staged.len();
+        self.store.roots.extend(staged.roots);
+        Ok(added)
+    }
+
+    /// How many roots are trusted.
+    pub fn len(&self) -> usize {
+        self.store.len()
+    }
+
+    /// Whether no root is trusted (every TLS connection would fail).
+    pub fn is_empty(&self) -> bool {
+        self.store.is_empty()
+    }
+
+    /// A rustls client configuration trusting these roots, with the `ring`
+    /// provider and rustls' safe default protocol versions (TLS 1.2 and 1.3),
+    /// no client certificate. Share it between [`Transports`].
+    pub fn client_config(&self) -> Result<Arc<ClientConfig>, TlsRootsError> {
+        let config =
+            ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .map_err(|e| TlsRootsError {
+                    origin: "the ring provider".to_owned(),
+                    reason: e.to_string(),
+                })?
+                .with_root_certificates(self.store.clone())
+                .with_no_client_auth();
+        Ok(Arc::new(config))
+    }
+}
+
+/// Opens the component's mail connections under an [`EgressPolicy`] and
+/// [`TransportLimits`]. Clones share the policy, the TLS configuration and
+/// the count of open connections.
+#[derive(Clone)]
+pub struct Transports {
+    policy: Arc<EgressPolicy>,
+    limits: TransportLimits,
+    tls: Arc<ClientConfig>,
+    live: Arc<AtomicU32>,
+}
+
+impl fmt::Debug for Transports {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transports")
+            .field("policy", &self.policy)
+            .field("limits", &self.limits)
+            .field("live_connections", &self.live_connections())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Transports {
+    /// Connections allowed by `policy`, within `limits`, validating servers
+    /// with `tls` (see [`TlsRoots::client_config`]).
+    pub fn new(policy: EgressPolicy, limits: TransportLimits, tls: Arc<ClientConfig>) -> Self {
+        Self {
+            policy: Arc::new(policy),
+            limits,
+            tls,
+            live: Arc::new(AtomicU32::new(0)),
+        }
+    }
+
+    /// The policy these connections obey.
+    pub fn policy(&self) -> &EgressPolicy {
+        &self.policy
+    }
+
+    /// The limits these connections obey.
+    pub fn limits(&self) -> &TransportLimits {
+        &self.limits
+    }
+
+    /// How many connections opened here are still open (not dropped).
+    pub fn live_connections(&self) -> u32 {
+        self.live.load(Ordering::SeqCst)
+    }
+
+    /// Opens a connection to `host` (a name, an IPv4 address, or an IPv6
+    /// address with or without brackets) and `port`.
+    ///
+    /// In order: the `(host, port)` pair must be in the policy (nothing is
+    /// resolved or connected otherwise); `plain` needs the policy to allow
+    /// loopback; a slot must be free under
+    /// [`TransportLimits::max_connections`]; every resolved address must pass
+    /// the policy, and for `plain` be loopback; then the first address that
+    /// accepts within [`TransportLimits::connect_timeout`] is used. With
+    /// [`Security::ImplicitTls`] the handshake is done before this returns,
+    /// with the host name (or the IP address) as the TLS server name.
+    pub fn connect(
+        &self,
+        host: &str,
+        port: u16,
+        security: Security,
+    ) -> Result<MailConnection, TransportError> {
+        self.policy
+            .check_host_port(host, port)
+            .map_err(|denial| TransportError::Denied(denial.to_string()))?;
+        let peer = PeerName::parse(host)
+            .map_err(|reason| TransportError::Other(format!("invalid host: {reason}")))?;
+        let target = peer.target(port);
+        if security == Security::Plain && !self.policy.loopback_allowed() {
+            return Err(plain_denied(&target));
+        }
+        let slot = ConnectionSlot::acquire(&self.live, self.limits.max_connections)
+            .ok_or_else(|| TransportError::Denied("too many connections".to_owned()))?;
+
+        let addrs = match &peer {
+            PeerName::Ip(ip) => vec![SocketAddr::new(*ip, port)],
+            PeerName::Dns(name) => resolve(name, port, self.limits.connect_timeout, &target)?,
+        };
+        check_addresses(&self.policy, &peer, &target, &addrs, security)?;
+        let server_name = match security {
+            Security::Plain => None,
+            Security::ImplicitTls | Security::Starttls => Some(peer.server_name(&target)?),
+        };
+
+        let tcp = connect_any(&addrs, self.limits.connect_timeout, &target)?;
+        let peer_addr = tcp
+            .peer_addr()
+            .map_err(|e| map_io(&e, &target, Phase::Connect))?;
+        // Mail commands are small and each waits for its reply: do not let
+        // Nagle hold them back.
+        tcp.set_nodelay(true)
+            .map_err(|e| map_io(&e, &target, Phase::Connect))?;
+        set_timeouts(&tcp, self.limits.io_timeout, &target)?;
+
+        let mut conn = MailConnection {
+            io: Io::Tcp(tcp),
+            security,
+            upgraded: false,
+            buf: vec![0; READ_CHUNK].into_boxed_slice(),
+            pos: 0,
+            filled: 0,
+            target,
+            peer_addr,
+            server_name,
+            tls: Arc::clone(&self.tls),
+            connect_timeout: self.limits.connect_timeout,
+            io_timeout: self.limits.io_timeout,
+            max_line_bytes: self.limits.max_line_bytes,
+            failed: None,
+            _slot: slot,
+        };
+        if security == Security::ImplicitTls {
+            conn.start_tls()?;
+        }
+        Ok(conn)
+    }
+}
+
+/// One open connection to a mail server. Dropping it closes the socket (after
+/// a TLS `close_notify` when the connection is TLS and healthy) and frees its
+/// slot in the [`Transports`].
+///
+/// After any error other than a refused `upgrade_tls` on the wrong kind of
+/// connection, the connection is unusable: later calls return
+/// [`TransportError::Closed`] if the server had closed it, else
+/// [`TransportError::Other`].
+pub struct MailConnection {
+    io: Io,
+    security: Security,
+    upgraded: bool,
+    /// Read buffer: `buf[pos..filled]` has been read from the socket (or from
+    /// TLS) and not yet returned.
+    buf: Box<[u8]>,
+    pos: usize,
+    filled: usize,
+    target: String,
+    peer_addr: SocketAddr,
+    server_name: Option<ServerName<'static>>,
+    tls: Arc<ClientConfig>,
+    connect_timeout: Duration,
+    io_timeout: Duration,
+    max_line_bytes: u32,
+    failed: Option<Failure>,
+    _slot: ConnectionSlot,
+}
+
+impl fmt::Debug for MailConnection {
+    // The buffer holds server data (possibly a token echoed back): never
+    // print it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MailConnection")
+            .field("target", &self.target)
+            .field("peer_addr", &self.peer_addr)
+            .field("security", &self.security)
+            .field("tls", &self.is_tls())
+            .field("buffered", &(self.filled - self.pos))
+            .field("failed", &self.failed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MailConnection {
+    /// `host:port` as the component asked for it (`[v6]:port` for IPv6).
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// The address actually connected to.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.peer_addr
+    }
+
+    /// The security the connection was opened with.
+    pub fn security(&self) -> Security {
+        self.security
+    }
+
+    /// Whether the connection is TLS now (implicit, or upgraded).
+    pub fn is_tls(&self) -> bool {
+        matches!(self.io, Io::Tls(_))
+    }
+
+    /// Reads one line, up to and including its LF, of at most `max_len`
+    /// bytes (lowered to [`TransportLimits::max_line_bytes`]). No LF within
+    /// that many bytes is [`TransportError::LineTooLong`], found without
+    /// reading more than the cap plus one socket read; end of stream before
+    /// the LF is [`TransportError::Closed`].
+    pub fn read_line(&mut self, max_len: u32) -> Result<Vec<u8>, TransportError> {
+        self.usable()?;
+        let cap = max_len.min(self.max_line_bytes) as usize;
+        if cap == 0 {
+            // Nothing was consumed: the connection stays usable.
+            return Err(TransportError::LineTooLong);
+        }
+        let mut line = Vec::new();
+        loop {
+            if self.pos == self.filled {
+                self.fill()?;
+            }
+            let room = cap - line.len();
+            let window = &self.buf[self.pos..self.filled.min(self.pos + room)];
+            if let Some(lf) = window.iter().position(|&b| b == b'\n') {
+                line.extend_from_slice(&window[..=lf]);
+                self.pos += lf + 1;
+                return Ok(line);
+            }
+            line.extend_from_slice(window);
+            self.pos += window.len();
+            if line.len() == cap {
+                return Err(self.fail(TransportError::LineTooLong));
+            }
+        }
+    }
+
+    /// Reads exactly `len` bytes (an IMAP literal). More than
+    /// [`TransportLimits::max_line_bytes`] is [`TransportError::LineTooLong`]
+    /// before anything is read; end of stream before `len` bytes is
+    /// [`TransportError::Closed`].
+    pub fn read_exact(&mut self, len: u32) -> Result<Vec<u8>, TransportError> {
+        self.usable()?;
+        if len > self.max_line_bytes {
+            // The component would lose track of the dialogue if it went on
+            // after skipping a literal: the connection is done.
+            return Err(self.fail(TransportError::LineTooLong));
+        }
+        let len = len as usize;
+        let mut out = Vec::with_capacity(len);
+        while out.len() < len {
+            if self.pos == self.filled {
+                self.fill()?;
+            }
+            let take = (len - out.len()).min(self.filled - self.pos);
+            out.extend_from_slice(&self.buf[self.pos..self.pos + take]);
+            self.pos += take;
+        }
+        Ok(out)
+    }
+
+    /// Writes all of `data` and flushes it (through TLS when the connection
+    /// is TLS).
+    pub fn write(&mut self, data: &[u8]) -> Result<(), TransportError> {
+        self.usable()?;
+        let result = match &mut self.io {
+            Io::Tcp(tcp) => tcp.write_all(data).and_then(|()| tcp.flush()),
+            Io::Tls(tls) => tls.write_all(data).and_then(|()| tls.flush()),
+            Io::Gone => return Err(self.unusable()),
+        };
+        result.map_err(|e| {
+            let err = map_io(&e, &self.target, Phase::Data);
+            self.fail(err)
+        })
+    }
+
+    /// Starts TLS on a [`Security::Starttls`] connection after the server
+    /// agreed (IMAP `OK` to STARTTLS, POP3 `+OK` to STLS, SMTP `220`), with
+    /// the host name (or IP address) as the TLS server name.
+    ///
+    /// [`TransportError::Other`] (and the connection stays as it was) on a
+    /// connection that is `plain`, implicit TLS or already upgraded.
+    /// [`TransportError::Other`] ("unexpected data before TLS", and the
+    /// connection is unusable) when the server sent anything after its
+    /// go-ahead line: those bytes came in clear and could have been injected.
+    pub fn upgrade_tls(&mut self) -> Result<(), TransportError> {
+        self.usable()?;
+        if self.security != Security::Starttls || self.upgraded {
+            let what = if self.upgraded || self.security == Security::ImplicitTls {
+                "already TLS"
+            } else {
+                "plain"
+            };
+            return Err(TransportError::Other(format!(
+                "{}: cannot upgrade to TLS: the connection is {what}",
+                self.target
+            )));
+        }
+        if self.pos < self.filled {
+            return Err(self.fail(self.injection()));
+        }
+        let Io::Tcp(tcp) = &self.io else {
+            return Err(self.unusable());
+        };
+        // The read buffer is empty, but the socket may hold more: a server
+        // says nothing between its go-ahead and our ClientHello, so anything
+        // already waiting is injected plaintext as well.
+        match pending_bytes(tcp) {
+            Ok(false) => {}
+            Ok(true) => return Err(self.fail(self.injection())),
+            Err(e) => {
+                let err = map_io(&e, &self.target, Phase::Data);
+                return Err(self.fail(err));
+            }
+        }
+        self.upgraded = true;
+        self.start_tls()
+    }
+
+    fn injection(&self) -> TransportError {
+        TransportError::Other(format!(
+            "unexpected data before TLS from {}: refusing to upgrade",
+            self.target
+        ))
+    }
+
+    /// Replaces the plain socket by a TLS stream over it, handshake done.
+    fn start_tls(&mut self) -> Result<(), TransportError> {
+        let Io::Tcp(mut tcp) = std::mem::replace(&mut self.io, Io::Gone) else {
+            return Err(self.unusable());
+        };
+        let Some(server_name) = self.server_name.clone() else {
+            return Err(self.fail(TransportError::Other(format!(
+                "{}: no TLS server name",
+                self.target
+            ))));
+        };
+        let mut tls = match ClientConnection::new(Arc::clone(&self.tls), server_name) {
+            Ok(tls) => tls,
+            Err(e) => {
+                let err = TransportError::Tls(format!("{}: {e}", self.target));
+                return Err(self.fail(err));
+            }
+        };
+        let handshake = set_timeouts(&tcp, self.connect_timeout, &self.target).and_then(|()| {
+            while tls.is_handshaking() {
+                tls.complete_io(&mut tcp)
+                    .map_err(|e| map_io(&e, &self.target, Phase::Handshake))?;
+            }
+            set_timeouts(&tcp, self.io_timeout, &self.target)
+        });
+        if let Err(err) = handshake {
+            return Err(self.fail(err));
+        }
+        self.io = Io::Tls(Box::new(StreamOwned::new(tls, tcp)));
+        Ok(())
+    }
+
+    /// Refills the empty read buffer with one socket (or TLS) read.
+    fn fill(&mut self) -> Result<(), TransportError> {
+        debug_assert_eq!(self.pos, self.filled);
+        let result = match &mut self.io {
+            Io::Tcp(tcp) => tcp.read(&mut self.buf),
+            Io::Tls(tls) => tls.read(&mut self.buf),
+            Io::Gone => return Err(self.unusable()),
+        };
+        match result {
+            Ok(0) => Err(self.fail(TransportError::Closed)),
+            Ok(n) => {
+                self.pos = 0;
+                self.filled = n;
+                Ok(())
+            }
+            Err(e) => {
+                let err = map_io(&e, &self.target, Phase::Data);
+                Err(self.fail(err))
+            }
+        }
+    }
+
+    /// Records that the connection is unusable and passes `err` on.
+    fn fail(&mut self, err: TransportError) -> TransportError {
+        self.failed = Some(if err == TransportError::Closed {
+            Failure::Closed
+        } else {
+            Failure::Broken
+        });
+        err
+    }
+
+    fn usable(&self) -> Result<(), TransportError> {
+        match self.failed {
+            None => Ok(()),
+            Some(_) => Err(self.unusable()),
+        }
+    }
+
+    fn unusable(&self) -> TransportError {
+        match self.failed {
+            Some(Failure::Closed) => TransportError::Closed,
+            _ => TransportError::Other(format!(
+                "{}: the connection is unusable after an earlier error",
+                self.target
+            )),
+        }
+    }
+}
+
+impl Drop for MailConnection {
+    fn drop(&mut self) {
+        match &mut self.io {
+            Io::Tls(tls) => {
+                // Tell a healthy TLS peer we are done (it may otherwise log a
+                // truncation); best effort, the socket closes anyway.
+                if self.failed.is_none() {
+                    tls.conn.send_close_notify();
+                    let _ = tls.conn.write_tls(&mut tls.sock);
+                }
+                let _ = tls.sock.shutdown(Shutdown::Both);
+            }
+            Io::Tcp(tcp) => {
+                let _ = tcp.shutdown(Shutdown::Both);
+            }
+            Io::Gone => {}
+        }
+    }
+}
+
+/// The byte stream under a [`MailConnection`].
+enum Io {
+    Tcp(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+    /// Between taking the plain socket for the handshake and a failed
+    /// handshake: the connection is unusable.
+    Gone,
+}
+
+/// Why a connection became unusable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// The server closed it: later calls say [`TransportError::Closed`] too.
+    Closed,
+    /// Anything else.
+    Broken,
+}
+
+/// One of the [`TransportLimits::max_connections`] slots of a
+/// [`Transports`], freed when dropped.
+struct ConnectionSlot(Arc<AtomicU32>);
+
+impl ConnectionSlot {
+    fn acquire(live: &Arc<AtomicU32>, max: Option<u32>) -> Option<Self> {
+        live.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| match max {
+            Some(max) if n >= max => None,
+            _ => n.checked_add(1),
+        })
+        .ok()
+        .map(|_| Self(Arc::clone(live)))
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A host as the component gave it, normalized like the policy's keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PeerName {
+    Ip(IpAddr),
+    /// Lowercase ASCII (IDNA-encoded) name.
+    Dns(String),
+}
+
+impl PeerName {
+    fn parse(host: &str) -> Result<Self, String> {
+        if let Ok(v6) = host.parse::<Ipv6Addr>() {
+            return Ok(Self::Ip(IpAddr::V6(v6)));
+        }
+        match url::Host::parse(host).map_err(|e| e.to_string())? {
+            url::Host::Domain(name) => Ok(Self::Dns(name.to_ascii_lowercase())),
+            url::Host::Ipv4(v4) => Ok(Self::Ip(IpAddr::V4(v4))),
+            url::Host::Ipv6(v6) => Ok(Self::Ip(IpAddr::V6(v6))),
+        }
+    }
+
+    /// `host:port` for messages, with IPv6 in brackets.
+    fn target(&self, port: u16) -> String {
+        match self {
+            Self::Ip(IpAddr::V6(v6)) => format!("[{v6}]:{port}"),
+            other => format!("{other}:{port}"),
+        }
+    }
+
+    /// The TLS server name: SNI and the name the certificate must carry. For
+    /// an IP address, the certificate must carry it as an IP SAN (and no SNI
+    /// is sent, as RFC 6066 wants).
+    fn server_name(&self, target: &str) -> Result<ServerName<'static>, TransportError> {
+        match self {
+            Self::Ip(ip) => Ok(ServerName::IpAddress((*ip).into())),
+            Self::Dns(name) => ServerName::try_from(name.clone()).map_err(|_| {
+                TransportError::Tls(format!("{target}: the host is not a valid TLS server name"))
+            }),
+        }
+    }
+}
+
+impl fmt::Display for PeerName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Ip(ip) => ip.fmt(f),
+            Self::Dns(name) => f.write_str(name),
+        }
+    }
+}
+
+fn plain_denied(target: &str) -> TransportError {
+    TransportError::Denied(format!(
+        "plain (unencrypted) connection to {target} is refused: \
+         plain is allowed only to loopback, when the egress policy allows loopback"
+    ))
+}
+
+/// Checks the addresses `peer` resolved to before connecting to any: each
+/// must pass the policy (DNS rebinding), and for `plain` each must be
+/// loopback, with the policy allowing loopback.
+fn check_addresses(
+    policy: &EgressPolicy,
+    peer: &PeerName,
+    target: &str,
+    addrs: &[SocketAddr],
+    security: Security,
+) -> Result<(), TransportError> {
+    policy
+        .check_resolved("tcp", &peer.to_string(), addrs)
+        .map_err(|denial| TransportError::Denied(denial.to_string()))?;
+    let all_loopback = addrs
+        .iter()
+        .all(|a| AddressClass::of(a.ip()) == AddressClass::Loopback);
+    if security == Security::Plain && !(policy.loopback_allowed() && all_loopback) {
+        return Err(plain_denied(target));
+    }
+    Ok(())
+}
+
+/// Resolves `name` with the system resolver, giving up after `timeout`. The
+/// system call cannot be interrupted, so it runs on its own thread, which
+/// ends when the resolver does.
+fn resolve(
+    name: &str,
+    port: u16,
+    timeout: Duration,
+    target: &str,
+) -> Result<Vec<SocketAddr>, TransportError> {
+    let (tx, rx) = mpsc::sync_channel(1);
+    let query = (name.to_owned(), port);
+    thread::Builder::new()
+        .name("transport-resolve".to_owned())
+        .spawn(move || {
+            let result = query.to_socket_addrs().map(Iterator::collect::<Vec<_>>);
+            let _ = tx.send(result);
+        })
+        .map_err(|e| TransportError::Other(format!("cannot resolve {target}: {e}")))?;
+    match rx.recv_timeout(timeout) {
+        Ok(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
+        Ok(Ok(_)) => Err(TransportError::Refused(format!(
+            "cannot resolve {target}: no address"
+        ))),
+        Ok(Err(e)) => Err(TransportError::Refused(format!(
+            "cannot resolve {target}: {e}"
+        ))),
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(TransportError::Timeout),
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err(TransportError::Other(format!(
+            "cannot resolve {target}: the resolver thread died"
+        ))),
+    }
+}
+
+/// Connects to the first of `addrs` that accepts, all within `timeout`.
+fn connect_any(
+    addrs: &[SocketAddr],
+    timeout: Duration,
+    target: &str,
+) -> Result<TcpStream, TransportError> {
+    let deadline = Instant::now() + timeout;
+    let mut last = TransportError::Timeout;
+    for addr in addrs {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(TransportError::Timeout);
+        }
+        match TcpStream::connect_timeout(addr, remaining) {
+            Ok(tcp) => return Ok(tcp),
+            Err(e) => last = map_io(&e, target, Phase::Connect),
+        }
+    }
+    Err(last)
+}
+
+fn set_timeouts(tcp: &TcpStream, timeout: Duration, target: &str) -> Result<(), TransportError> {
+    tcp.set_read_timeout(Some(timeout))
+        .and_then(|()| tcp.set_write_timeout(Some(timeout)))
+        .map_err(|e| map_io(&e, target, Phase::Connect))
+}
+
+/// Whether the socket has bytes waiting to be read, without waiting.
+/// End of stream counts as an error ([`io::ErrorKind::UnexpectedEof`]).
+fn pending_bytes(tcp: &TcpStream) -> io::Result<bool> {
+    tcp.set_nonblocking(true)?;
+    let peeked = tcp.peek(&mut [0u8; 1]);
+    tcp.set_nonblocking(false)?;
+    match peeked {
+        Ok(0) => Err(io::ErrorKind::UnexpectedEof.into()),
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// What a connection was doing when an I/O error happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Connecting the TCP socket: a reset or refusal is `refused`.
+    Connect,
+    /// The TLS handshake: the server hanging up is a failed handshake.
+    Handshake,
+    /// Reading or writing the dialogue: the server hanging up is `closed`.
+    Data,
+}
+
+/// Maps an I/O error onto the WIT variant, naming `target` (host:port).
+fn map_io(err: &io::Error, target: &str, phase: Phase) -> TransportError {
+    // rustls reports handshake, certificate and record failures as an
+    // `io::Error` wrapping a `rustls::Error`.
+    if let Some(tls) = find_source::<rustls::Error>(err) {
+        return TransportError::Tls(format!("{target}: {tls}"));
+    }
+    let hung_up = matches!(
+        err.kind(),
+        io::ErrorKind::UnexpectedEof
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+    );
+    match (err.kind(), phase) {
+        (io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock, _) => TransportError::Timeout,
+        (_, Phase::Handshake) if hung_up => TransportError::Tls(format!(
+            "{target}: the server closed the connection during the TLS handshake"
+        )),
+        (_, Phase::Data) if hung_up => TransportError::Closed,
+        (
+            io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::HostUnreachable
+            | io::ErrorKind::NetworkUnreachable
+            | io::ErrorKind::NetworkDown
+            | io::ErrorKind::AddrNotAvailable,
+            Phase::Connect,
+        ) => TransportError::Refused(format!("cannot connect to {target}: {err}")),
+        (kind, _) => TransportError::Other(format!("I/O error with {target}: {kind}")),
+    }
+}
+
+/// The first error of type `T` in the chain of what `err` wraps.
+fn find_source<T: StdError + 'static>(err: &io::Error) -> Option<&T> {
+    let mut current: Option<&(dyn StdError + 'static)> = match err.get_ref() {
+        Some(inner) => Some(inner),
+        None => None,
+    };
+    while let Some(e) = current {
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
+        }
+        current = e.source();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader};
+    use std::net::TcpListener;
+    use std::path::PathBuf;
+    use std::thread::JoinHandle;
+
+    use rustls::pki_types::PrivateKeyDer;
+
+    use super::*;
+
+    // ---- helpers ----------------------------------------------------------
+
+    /// The CA of the local mail servers (`tests/peers/up.sh`).
+    fn peers_ca() -> PathBuf {
+        let root =
+            std::env::var("PEERS_ROOT").unwrap_or_else(|_| "/tmp/mail-oauth-peers".to_owned());
+        PathBuf::from(root).join("tls/ca.crt")
+    }
+
+    /// System roots plus the local peers' CA.
+    fn peers_tls() -> Arc<ClientConfig> {
+        let mut roots = TlsRoots::system();
+        let path = peers_ca();
+        roots.add_pem_file(&path).unwrap_or_else(|e| {
+            panic!("{e}: are the local mail servers up? (bash tests/peers/up.sh)")
+        });
+        roots.client_config().unwrap()
+    }
+
+    /// Only the throwaway test CA below.
+    fn test_ca_tls() -> Arc<ClientConfig> {
+        let mut roots = TlsRoots::empty();
+        assert_eq!(roots.add_pem(TEST_CA_PEM.as_bytes()).unwrap(), 1);
+        roots.client_config().unwrap()
+    }
+
+    fn loopback_policy(host: &str, port: u16) -> EgressPolicy {
+        EgressPolicy::deny_all()
+            .allow_host_port(host, port)
+            .unwrap()
+            .allow_loopback(true)
+    }
+
+    fn transports(policy: EgressPolicy, limits: TransportLimits) -> Transports {
+        Transports::new(policy, limits, test_ca_tls())
+    }
+
+    /// A listener that must never see a connection.
+    fn untouched_listener() -> TcpListener {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        listener
+    }
+
+    fn assert_never_connected(listener: &TcpListener) {
+        let err = listener.accept().expect_err("a connection was made");
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+    }
+
+    /// Serves one connection on 127.0.0.1 with `script`.
+    fn serve<T: Send + 'static>(
+        script: impl FnOnce(TcpStream) -> T + Send + 'static,
+    ) -> (SocketAddr, JoinHandle<T>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let handle = thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            script(stream)
+        });
+        (addr, handle)
+    }
+
+    fn read_client_line(reader: &mut impl BufRead) -> String {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        line
+    }
+
+    // A throwaway CA and a `localhost`/`127.0.0.1` certificate it signed
+    // (P-256, valid 2000-2126), made once with openssl for these tests only.
+    const TEST_CA_PEM: &str = "-----BEGIN CERTIFICATE-----
+MIIBgTCCASegAwIBAgIBATAKBggqhkjOPQQDAjAnMSUwIwYDVQQDDBxtYWlsLW9h
+dXRoIHRyYW5zcG9ydCB0ZXN0IENBMCAXDTAwMDEwMTAwMDAwMFoYDzIxMjYwMTAx
+MDAwMDAwWjAnMSUwIwYDVQQDDBxtYWlsLW9hdXRoIHRyYW5zcG9ydCB0ZXN0IENB
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEG7b4scQN6kwLM4dGR0KsLsaGy7qQ
+VlAPCmfduKI/aLzUG936ylroVynB90M7TVU6iVZWlSpIPM+fr70VELgQQqNCMEAw
+DwYDVR0TAQH/BAUwAwEB/zAOBgNVHQ8BAf8EBAMCAQYwHQYDVR0OBBYEFOmPwUz6
+qSEXLgtZi6KU2oUSg+pNMAoGCCqGSM49BAMCA0gAMEUCIAlzxqXTUW+ulZfnsmVf
+oQVHxJvvWyaFGSCWwQ/OMv3EAiEAzBnQJa9Z9wrhhfQhJZ8zqDM9aXDBU/avhzh4
+34ifAvE=
+-----END CERTIFICATE-----
+";
+    const TEST_SERVER_PEM: &str = "-----BEGIN CERTIFICATE-----
+MIIBvzCCAWWgAwIBAgIBAjAKBggqhkjOPQQDAjAnMSUwIwYDVQQDDBxtYWlsLW9h
+dXRoIHRyYW5zcG9ydCB0ZXN0IENBMCAXDTAwMDEwMTAwMDAwMFoYDzIxMjYwMTAx
+MDAwMDAwWjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAAQGHMuV2mLkq8zeSlyBOX81dcTfnnci3kaiDyADFrzvUu2RUzp11ovl
+GTWa2IWzyfeJ3l80HAa+MrsV967CIEOAo4GSMIGPMBoGA1UdEQQTMBGCCWxvY2Fs
+aG9zdIcEfwAAATATBgNVHSUEDDAKBggrBgEFBQcDATAMBgNVHRMBAf8EAjAAMA4G
+A1UdDwEB/wQEAwIHgDAfBgNVHSMEGDAWgBTpj8FM+qkhFy4LWYuilNqFEoPqTTAd
+BgNVHQ4EFgQUpG6D4oggd2R2HFzG94QeeqvaoVUwCgYIKoZIzj0EAwIDSAAwRQIh
+AOjkzT3hkerPKwh51sY3VNLx2rOce0drolUJ3ROb5hyLAiBv7X+zb+aTYHsuzIEM
+FBVTIK4sfMMkbDW+IzHaMwj/dg==
+-----END CERTIFICATE-----
+";
+    const TEST_SERVER_KEY: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg2Sog6rD6SMGDTmdn
+XInIMAVcSV5IF4WUdCVSyuYPQ4mhRANCAAQGHMuV2mLkq8zeSlyBOX81dcTfnnci
+3kaiDyADFrzvUu2RUzp11ovlGTWa2IWzyfeJ3l80HAa+MrsV967CIEOA
+-----END PRIVATE KEY-----
+";
+
+    fn test_server_tls() -> Arc<rustls::ServerConfig> {
+        let cert = CertificateDer::from_pem_slice(TEST_SERVER_PEM.as_bytes()).unwrap();
+        let key = PrivateKeyDer::from_pem_slice(TEST_SERVER_KEY.as_bytes()).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+        Arc::new(config)
+    }
+
+    type ServerTls = StreamOwned<rustls::ServerConnection, TcpStream>;
+
+    fn accept_tls(tcp: TcpStream) -> io::Result<ServerTls> {
+        let mut tls = rustls::ServerConnection::new(test_server_tls()).unwrap();
+        let mut tcp = tcp;
+        while tls.is_handshaking() {
+            tls.complete_io(&mut tcp)?;
+        }
+        Ok(StreamOwned::new(tls, tcp))
+    }
+
+    /// Reads lines until one starts with `end` (a tagged IMAP reply, SMTP's
+    /// last `250 ` line) and returns them all.
+    fn read_until(conn: &mut MailConnection, end: &str) -> Vec<String> {
+        let mut lines = Vec::new();
+        loop {
+            let line = conn.read_line(4096).unwrap();
+            let line = String::from_utf8(line).unwrap();
+            assert!(line.ends_with('\n'), "{line:?}");
+            let done = line.starts_with(end);
+            lines.push(line);
+            if done {
+                return lines;
+            }
+            assert!(lines.len() < 100, "no `{end}` line: {lines:?}");
+        }
+    }
+
+    // ---- the real local mail servers (tests/peers) --------------------------
+
+    #[test]
+    fn imap_implicit_tls_greeting_from_dovecot() {
+        for host in ["localhost", "127.0.0.1"] {
+            let t = Transports::new(
+                loopback_policy(host, 10993),
+                TransportLimits::default(),
+                peers_tls(),
+            );
+            let mut conn = t.connect(host, 10993, Security::ImplicitTls).unwrap();
+            assert!(conn.is_tls());
+            let greeting = conn.read_line(1024).unwrap();
+            assert!(greeting.starts_with(b"* OK"), "{host}: {greeting:?}");
+            conn.write(b"z LOGOUT\r\n").unwrap();
+            read_until(&mut conn, "z ");
+        }
+    }
+
+    #[test]
+    fn imap_starttls_with_dovecot_shows_xoauth2_after_upgrade() {
+        let t = Transports::new(
+            loopback_policy("localhost", 10143),
+            TransportLimits::default(),
+            peers_tls(),
+        );
+        let mut conn = t.connect("localhost", 10143, Security::Starttls).unwrap();
+        assert!(!conn.is_tls());
+        assert!(conn.read_line(1024).unwrap().starts_with(b"* OK"));
+        conn.write(b"a STARTTLS\r\n").unwrap();
+        let reply = read_until(&mut conn, "a ");
+        assert!(reply.last().unwrap().starts_with("a OK"), "{reply:?}");
+        conn.upgrade_tls().unwrap();
+        assert!(conn.is_tls());
+        conn.write(b"b CAPABILITY\r\n").unwrap();
+        let caps = read_until(&mut conn, "b ");
+        assert!(caps.last().unwrap().starts_with("b OK"), "{caps:?}");
+        assert!(caps.iter().any(|l| l.contains("AUTH=XOAUTH2")), "{caps:?}");
+        // A second upgrade is refused and leaves the connection usable.
+        assert!(matches!(conn.upgrade_tls(), Err(TransportError::Other(_))));
+        conn.write(b"c LOGOUT\r\n").unwrap();
+        read_until(&mut conn, "c ");
+    }
+
+    #[test]
+    fn pop3_implicit_tls_greeting_from_dovecot() {
+        let t = Transports::new(
+            loopback_policy("localhost", 10995),
+            TransportLimits::default(),
+            peers_tls(),
+        );
+        let mut conn = t
+            .connect("localhost", 10995, Security::ImplicitTls)
+            .unwrap();
+        let greeting = conn.read_line(1024).unwrap();
+        assert!(greeting.starts_with(b"+OK"), "{greeting:?}");
+        conn.write(b"QUIT\r\n").unwrap();
+        assert!(conn.read_line(1024).unwrap().starts_with(b"+OK"));
+    }
+
+    #[test]
+    fn smtp_starttls_with_postfix_shows_auth_after_upgrade() {
+        let t = Transports::new(
+            loopback_policy("localhost", 10587),
+            TransportLimits::default(),
+            peers_tls(),
+        );
+        let mut conn = t.connect("localhost", 10587, Security::Starttls).unwrap();
+        let greeting = read_until(&mut conn, "220 ");
+        assert!(greeting.last().unwrap().starts_with("220 "), "{greeting:?}");
+        conn.write(b"EHLO client.test\r\n").unwrap();
+        let ehlo = read_until(&mut conn, "250 ");
+        assert!(ehlo.iter().any(|l| l.contains("STARTTLS")), "{ehlo:?}");
+        conn.write(b"STARTTLS\r\n").unwrap();
+        let go = conn.read_line(1024).unwrap();
+        assert!(go.starts_with(b"220"), "{go:?}");
+        conn.upgrade_tls().unwrap();
+        conn.write(b"EHLO client.test\r\n").unwrap();
+        let ehlo = read_until(&mut conn, "250 ");
+        assert!(ehlo.iter().any(|l| l.contains("AUTH")), "{ehlo:?}");
+        conn.write(b"QUIT\r\n").unwrap();
+        assert!(conn.read_line(1024).unwrap().starts_with(b"221"));
+    }
+
+    // ---- the policy ---------------------------------------------------------
+
+    #[test]
+    fn target_not_in_policy_is_denied_without_connecting() {
+        let listener = untouched_listener();
+        let port = listener.local_addr().unwrap().port();
+        let other_port = port.wrapping_add(1).max(1);
+        let t = transports(
+            loopback_policy("127.0.0.1", other_port),
+            TransportLimits::default(),
+        );
+        for security in [Security::Plain, Security::Starttls, Security::ImplicitTls] {
+            let err = t.connect("127.0.0.1", port, security).unwrap_err();
+            let TransportError::Denied(text) = &err else {
+                panic!("expected Denied, got {err:?}");
+            };
+            assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+        }
+        let err = transports(EgressPolicy::deny_all(), TransportLimits::default())
+            .connect("localhost", port, Security::ImplicitTls)
+            .unwrap_err();
+        assert!(matches!(err, TransportError::Denied(_)), "{err:?}");
+        assert_never_connected(&listener);
+        assert_eq!(t.live_connections(), 0);
+    }
+
+    #[test]
+    fn name_resolving_to_loopback_is_denied_when_loopback_is_not_allowed() {
+        let listener = untouched_listener();
+        let port = listener.local_addr().unwrap().port();
+        let policy = EgressPolicy::deny_all()
+            .allow_host_port("localhost", port)
+            .unwrap();
+        let err = transports(policy, TransportLimits::default())
+            .connect("localhost", port, Security::ImplicitTls)
+            .unwrap_err();
+        let TransportError::Denied(text) = &err else {
+            panic!("expected Denied, got {err:?}");
+        };
+        assert!(text.contains("localhost resolves to"), "{text}");
+        assert!(text.contains("loopback"), "{text}");
+        assert_never_connected(&listener);
+    }
+
+    #[test]
+    fn plain_to_loopback_needs_the_policy_to_allow_loopback() {
+        let listener = untouched_listener();
+        let port = listener.local_addr().unwrap().port();
+        let closed = EgressPolicy::deny_all()
+            .allow_host_port("localhost", port)
+            .unwrap();
+        let err = transports(closed, TransportLimits::default())
+            .connect("localhost", port, Security::Plain)
+            .unwrap_err();
+        let TransportError::Denied(text) = &err else {
+            panic!("expected Denied, got {err:?}");
+        };
+        assert!(text.contains("plain"), "{text}");
+        assert!(text.contains(&format!("localhost:{port}")), "{text}");
+        assert_never_connected(&listener);
+
+        let (addr, server) = serve(|mut tcp| {
+            tcp.write_all(b"* OK plain test server\r\n").unwrap();
+            let mut reader = BufReader::new(tcp);
+            read_client_line(&mut reader)
+        });
+        let t = transports(
+            loopback_policy("localhost", addr.port()),
+            TransportLimits::default(),
+        );
+        let mut conn = t
+            .connect("localhost", addr.port(), Security::Plain)
+            .unwrap();
+        assert!(conn.peer_addr().ip().is_loopback());
+        assert_eq!(conn.read_line(100).unwrap(), b"* OK plain test server\r\n");
+        conn.write(b"a LOGOUT\r\n").unwrap();
+        assert_eq!(server.join().unwrap(), "a LOGOUT\r\n");
+    }
+
+    #[test]
+    fn plain_is_allowed_only_when_every_address_is_loopback() {
+        let lo: SocketAddr = "127.0.0.1:143".parse().unwrap();
+        let mapped: SocketAddr = "[::ffff:127.0.0.1]:143".parse().unwrap();
+        let private: SocketAddr = "10.0.0.1:143".parse().unwrap();
+        let public: SocketAddr = "142.250.1.1:143".parse().unwrap();
+        let open = EgressPolicy::deny_all()
+            .allow_loopback(true)
+            .allow_private(true);
+        let peer = PeerName::Dns("mail.example.test".into());
+        let check = |policy: &EgressPolicy, addrs: &[SocketAddr], security| {
+            check_addresses(policy, &peer, "mail.example.test:143", addrs, security)
+        };
+        assert_eq!(check(&open, &[lo, mapped], Security::Plain), Ok(()));
+        for addrs in [&[private][..], &[public], &[lo, private]] {
+            let err = check(&open, addrs, Security::Plain).unwrap_err();
+            let TransportError::Denied(text) = &err else {
+                panic!("expected Denied, got {err:?}");
+            };
+            assert!(text.contains("plain"), "{text}");
+            assert!(text.contains("mail.example.test:143"), "{text}");
+            assert_eq!(check(&open, addrs, Security::Starttls), Ok(()));
+        }
+        // Without allow_loopback, loopback is refused whatever the security.
+        let closed = EgressPolicy::deny_all();
+        for security in [Security::Plain, Security::Starttls, Security::ImplicitTls] {
+            assert!(matches!(
+                check(&closed, &[lo], security),
+                Err(TransportError::Denied(_))
+            ));
+        }
+        assert_eq!(check(&closed, &[public], Security::ImplicitTls), Ok(()));
+    }
+
+    #[test]
+    fn connection_refused_is_refused_and_frees_the_slot() {
+        let port = {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let t = transports(
+            loopback_policy("127.0.0.1", port),
+            TransportLimits::default(),
+        );
+        let err = t.connect("127.0.0.1", port, Security::Plain).unwrap_err();
+        let TransportError::Refused(text) = &err else {
+            panic!("expected Refused, got {err:?}");
+        };
+        assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+        assert_eq!(t.live_connections(), 0);
+    }
+
+    #[test]
+    fn max_connections_is_enforced_and_released_on_drop() {
+        // The kernel completes connections into the backlog; nobody needs to
+        // accept them for `connect` to succeed.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let limits = TransportLimits {
+            max_connections: Some(2),
+            ..TransportLimits::default()
+        };
+        let t = transports(loopback_policy("127.0.0.1", port), limits);
+        let first = t.connect("127.0.0.1", port, Security::Plain).unwrap();
+        let second = t
+            .clone()
+            .connect("127.0.0.1", port, Security::Plain)
+            .unwrap();
+        assert_eq!(t.live_connections(), 2);
+        let err = t.connect("127.0.0.1", port, Security::Plain).unwrap_err();
+        assert_eq!(err, TransportError::Denied("too many connections".into()));
+        drop(first);
+        assert_eq!(t.live_connections(), 1);
+        let third = t.connect("127.0.0.1", port, Security::Plain).unwrap();
+        assert_eq!(t.live_connections(), 2);
+        drop((second, third));
+        assert_eq!(t.live_connections(), 0);
+        // Another `Transports` has its own count.
+        let other = transports(
+            loopback_policy("127.0.0.1", port),
+            TransportLimits {
+                max_connections: Some(0),
+                ..TransportLimits::default()
+            },
+        );
+        assert!(matches!(
+            other.connect("127.0.0.1", port, Security::Plain),
+            Err(TransportError::Denied(_))
+        ));
+    }
+
+    // ---- TLS ----------------------------------------------------------------
+
+    #[test]
+    fn implicit_tls_to_an_ip_literal_validates_the_ip_san() {
+        let (addr, server) = serve(|tcp| {
+            let mut tls = accept_tls(tcp).unwrap();
+            tls.write_all(b"* OK tls test server\r\n").unwrap();
+            let mut reader = BufReader::new(tls);
+            read_client_line(&mut reader)
+        });
+        let t = transports(
+            loopback_policy("127.0.0.1", addr.port()),
+            TransportLimits::default(),
+        );
+        let mut conn = t
+            .connect("127.0.0.1", addr.port(), Security::ImplicitTls)
+            .unwrap();
+        assert_eq!(conn.read_line(100).unwrap(), b"* OK tls test server\r\n");
+        conn.write(b"a LOGOUT\r\n").unwrap();
+        assert_eq!(server.join().unwrap(), "a LOGOUT\r\n");
+        assert!(matches!(conn.upgrade_tls(), Err(TransportError::Other(_))));
+    }
+
+    #[test]
+    fn an_ip_literal_missing_from_the_certificate_is_a_tls_error() {
+        // The test certificate names localhost and 127.0.0.1, not 127.0.0.2.
+        let listener = TcpListener::bind("127.0.0.2:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = thread::spawn(move || {
+            let (tcp, _) = listener.accept().unwrap();
+            accept_tls(tcp).is_err()
+        });
+        let err = transports(
+            loopback_policy("127.0.0.2", addr.port()),
+            TransportLimits::default(),
+        )
+        .connect("127.0.0.2", addr.port(), Security::ImplicitTls)
+        .unwrap_err();
+        let TransportError::Tls(text) = &err else {
+            panic!("expected Tls, got {err:?}");
+        };
+        assert!(
+            text.contains(&format!("127.0.0.2:{}", addr.port())),
+            "{text}"
+        );
+        assert!(server.join().unwrap(), "the server's handshake must fail");
+    }
+
+    #[test]
+    fn untrusted_certificate_is_a_tls_error() {
+        let (addr, server) = serve(|tcp| accept_tls(tcp).is_err());
+        // Trusts the system roots and the peers' CA, not the test CA.
+        let t = Transports::new(
+            loopback_policy("localhost", addr.port()),
+            TransportLimits::default(),
+            peers_tls(),
+        );
+        let err = t
+            .connect("localhost", addr.port(), Security::ImplicitTls)
+            .unwrap_err();
+        let TransportError::Tls(text) = &err else {
+            panic!("expected Tls, got {err:?}");
+        };
+        assert!(
+            text.contains(&format!("localhost:{}", addr.port())),
+            "{text}"
+        );
+        assert!(text.to_lowercase().contains("certificate"), "{text}");
+        assert!(server.join().unwrap(), "the server's handshake must fail");
+        assert_eq!(t.live_connections(), 0);
+    }
+
+    #[test]
+    fn tls_to_a_plain_server_is_a_tls_error() {
+        let (addr, _server) = serve(|mut tcp| {
+            let _ = tcp.write_all(b"* OK I speak no TLS\r\n");
+        });
+        let err = transports(
+            loopback_policy("localhost", addr.port()),
+            TransportLimits::default(),
+        )
+        .connect("localhost", addr.port(), Security::ImplicitTls)
+        .unwrap_err();
+        assert!(matches!(err, TransportError::Tls(_)), "{err:?}");
+    }
+
+    #[test]
+    fn starttls_keeps_reads_in_order_across_the_upgrade() {
+        let (addr, server) = serve(|mut tcp| {
+            tcp.write_all(b"* OK ready\r\n").unwrap();
+            let mut line = [0u8; 12];
+            tcp.read_exact(&mut line).unwrap();
+            assert_eq!(&line, b"a STARTTLS\r\n");
+            tcp.write_all(b"a OK begin TLS\r\n").unwrap();
+            let mut tls = accept_tls(tcp).unwrap();
+            // A line, a literal, and the rest of the line in one record.
+            tls.write_all(b"* 1 FETCH (BODY[] {5}\r\nhello)\r\n")
+                .unwrap();
+            let mut reader = BufReader::new(tls);
+            read_client_line(&mut reader)
+        });
+        let t = transports(
+            loopback_policy("localhost", addr.port()),
+            TransportLimits::default(),
+        );
+        let mut conn = t
+            .connect("localhost", addr.port(), Security::Starttls)
+            .unwrap();
+        assert_eq!(conn.read_line(100).unwrap(), b"* OK ready\r\n");
+        conn.write(b"a STARTTLS\r\n").unwrap();
+        assert_eq!(conn.read_line(100).unwrap(), b"a OK begin TLS\r\n");
+        conn.upgrade_tls().unwrap();
+        assert_eq!(conn.read_line(100).unwrap(), b"* 1 FETCH (BODY[] {5}\r\n");
+        assert_eq!(conn.read_exact(5).unwrap(), b"hello");
+        assert_eq!(conn.read_line(100).unwrap(), b")\r\n");
+        conn.write(b"b LOGOUT\r\n").unwrap();
+        assert_eq!(server.join().unwrap(), "b LOGOUT\r\n");
+    }
+
+    #[test]
+    fn plaintext_injected_before_the_upgrade_is_refused() {
+        let (addr, server) = serve(|mut tcp| {
+            tcp.write_all(b"* OK ready\r\n").unwrap();
+            let mut line = [0u8; 12];
+            tcp.read_exact(&mut line).unwrap();
+            // The go-ahead and an injected command, in one packet.
+            tcp.write_all(b"a OK begin TLS\r\nINJECTED\r\n").unwrap();
+            // Whatever the client sends next: it must not be a ClientHello.
+            let mut rest = Vec::new();
+            let _ = tcp.read_to_end(&mut rest);
+            rest
+        });
+        let t = transports(
+            loopback_policy("localhost", addr.port()),
+            TransportLimits::default(),
+        );
+        let mut conn = t
+            .connect("localhost", addr.port(), Security::Starttls)
+            .unwrap();
+        assert_eq!(conn.read_line(100).unwrap(), b"* OK ready\r\n");
+        conn.write(b"a STARTTLS\r\n").unwrap();
+        assert_eq!(conn.read_line(100).unwrap(), b"a OK begin TLS\r\n");
+        let err = conn.upgrade_tls().unwrap_err();
+        let TransportError::Other(text) = &err else {
+            panic!("expected Other, got {err:?}");
+        };
+        assert!(text.contains("unexpected data before TLS"), "{text}");
+        assert!(!text.contains("INJECTED"), "{text}");
+        // The connection is done: nothing more is read or handed out.
+        assert!(matches!(conn.read_line(100), Err(TransportError::Other(_))));
+        drop(conn);
+        assert_eq!(server.join().unwrap(), b"", "the client sent a ClientHello");
+    }
+
+    #[test]
+    fn plaintext_arriving_after_the_go_ahead_line_is_refused() {
+        // The injected line comes in a second packet, after the client read
+        // the go-ahead: it sits in the socket, not in the read buffer.
+        let (go_on, wait) = mpsc::channel::<()>();
+        let (addr, server) = serve(move |mut tcp| {
+            tcp.write_all(b"a OK begin TLS\r\n").unwrap();
+            wait.recv().unwrap();
+            tcp.write_all(b"INJECTED\r\n").unwrap();
+            let mut rest = Vec::new();
+            let _ = tcp.read_to_end(&mut rest);
+            rest
+        });
+        let t = transports(
+            loopback_policy("localhost", addr.port()),
+            TransportLimits::default(),
+        );
+        let mut conn = t
+            .connect("localhost", addr.port(), Security::Starttls)
+            .unwrap();
+        assert_eq!(conn.read_line(100).unwrap(), b"a OK begin TLS\r\n");
+        assert_eq!(conn.pos, conn.filled, "the read buffer must be empty here");
+        go_on.send(()).unwrap();
+        // Wait (a blocking peek, bounded by the I/O timeout) until the
+        // injected bytes are in the socket.
+        let Io::Tcp(tcp) = &conn.io else {
+            panic!("not plain before the upgrade");
+        };
+        assert_eq!(tcp.peek(&mut [0u8; 1]).unwrap(), 1);
+        let err = conn.upgrade_tls().unwrap_err();
+        assert!(
+            matches!(&err, TransportError::Other(t) if t.contains("unexpected data before TLS")),
+            "{err:?}"
+        );
+        drop(conn);
+        assert_eq!(server.join().unwrap(), b"", "the client sent a ClientHello");
+    }
+
+    #[test]
+    fn upgrade_is_refused_on_plain_connections() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let t = transports(
+            loopback_policy("127.0.0.1", port),
+            TransportLimits::default(),
+        );
+        let mut conn = t.connect("127.0.0.1", port, Security::Plain).unwrap();
+        let err = conn.upgrade_tls().unwrap_err();
+        assert!(
+            matches!(&err, TransportError::Other(t) if t.contains("plain")),
+            "{err:?}"
+        );
+        // Still usable.
+        conn.write(b"x\r\n").unwrap();
+    }
+
+    // ---- faults ---------------------------------------------------------------
+
+    #[test]
+    fn a_greeting_that_never_comes_times_out() {
+        // Connected through the backlog, never accepted, never written to.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let limits = TransportLimits {
+            io_timeout: Duration::from_millis(300),
+            ..TransportLimits::default()
+        };
+        let t = transports(loopback_policy("127.0.0.1", port), limits);
+        let mut conn = t.connect("127.0.0.1", port, Security::Plain).unwrap();
+        let started = Instant::now();
+        assert_eq!(conn.read_line(100), Err(TransportError::Timeout));
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_millis(250), "{waited:?}");
+        assert!(waited < Duration::from_secs(5), "{waited:?}");
+    }
+
+    #[test]
+    fn a_tls_handshake_that_never_comes_times_out() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let limits = TransportLimits {
+            connect_timeout: Duration::from_millis(300),
+            ..TransportLimits::default()
+        };
+        let t = transports(loopback_policy("127.0.0.1", port), limits);
+        let err = t
+            .connect("127.0.0.1", port, Security::ImplicitTls)
+            .unwrap_err();
+        assert_eq!(err, TransportError::Timeout);
+        assert_eq!(t.live_connections(), 0);
+    }
+
+    #[test]
+    fn an_endless_line_is_too_long_without_being_buffered() {
+        const TEN_MB: usize = 10 * 1024 * 1024;
+        let (addr, _server) = serve(|mut tcp| {
+            // Fails once the client gives up and closes.
+            let _ = tcp.write_all(&vec![b'x'; TEN_MB]);
+        });
+        let t = transports(
+            loopback_policy("127.0.0.1", addr.port()),
+            TransportLimits::default(),
+        );
+        let mut conn = t
+            .connect("127.0.0.1", addr.port(), Security::Plain)
+            .unwrap();
+        let started = Instant::now();
+        assert_eq!(conn.read_line(u32::MAX), Err(TransportError::LineTooLong));
+        assert!(started.elapsed() < Duration::from_secs(2));
+        // The connection is done; dropping it stops the server's write.
+        assert!(matches!(conn.read_line(100), Err(TransportError::Other(_))));
+    }
+
+    #[test]
+    fn max_len_counts_the_lf_and_is_capped_by_the_host() {
+        let (addr, _server) = serve(|mut tcp| {
+            tcp.write_all(b"12345678\nabcdefghi\n").unwrap();
+            let mut sink = Vec::new();
+            let _ = tcp.read_to_end(&mut sink);
+        });
+        let limits = TransportLimits {
+            max_line_bytes: 9,
+            ..TransportLimits::default()
+        };
+        let t = transports(loopback_policy("127.0.0.1", addr.port()), limits);
+        let mut conn = t
+            .connect("127.0.0.1", addr.port(), Security::Plain)
+            .unwrap();
+        assert_eq!(conn.read_line(0), Err(TransportError::LineTooLong));
+        // Exactly the cap, LF included: accepted.
+        assert_eq!(conn.read_line(1000).unwrap(), b"12345678\n");
+        // One byte over the host's cap, whatever the component asked.
+        assert_eq!(conn.read_line(1000), Err(TransportError::LineTooLong));
+    }
+
+    #[test]
+    fn read_exact_beyond_the_cap_is_too_long() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let limits = TransportLimits {
+            max_line_bytes: 1024,
+            ..TransportLimits::default()
+        };
+        let t = transports(loopback_policy("127.0.0.1", port), limits);
+        let mut conn = t.connect("127.0.0.1", port, Security::Plain).unwrap();
+        assert_eq!(conn.read_exact(1025), Err(TransportError::LineTooLong));
+    }
+
+    #[test]
+    fn server_closing_mid_line_is_closed() {
+        let (addr, server) = serve(|mut tcp| {
+            tcp.write_all(b"* OK half a li").unwrap();
+        });
+        let t = transports(
+            loopback_policy("127.0.0.1", addr.port()),
+            TransportLimits::default(),
+        );
+        let mut conn = t
+            .connect("127.0.0.1", addr.port(), Security::Plain)
+            .unwrap();
+        server.join().unwrap();
+        assert_eq!(conn.read_line(100), Err(TransportError::Closed));
+        assert_eq!(conn.read_line(100), Err(TransportError::Closed));
+        assert_eq!(conn.read_exact(1), Err(TransportError::Closed));
+    }
+
+    #[test]
+    fn server_closing_mid_literal_over_tls_is_closed() {
+        let (addr, _server) = serve(|tcp| {
+            let mut tls = accept_tls(tcp).unwrap();
+            tls.write_all(b"abc").unwrap();
+            // No close_notify: a bare TCP close, as a crashed server does.
+        });
+        let t = transports(
+            loopback_policy("localhost", addr.port()),
+            TransportLimits::default(),
+        );
+        let mut conn = t
+            .connect("localhost", addr.port(), Security::ImplicitTls)
+            .unwrap();
+        assert_eq!(conn.read_exact(10), Err(TransportError::Closed));
+    }
+
+    // ---- roots ----------------------------------------------------------------
+
+    #[test]
+    fn roots_from_pem() {
+        let mut roots = TlsRoots::empty();
+        assert!(roots.is_empty());
+        assert!(roots.add_pem(TEST_SERVER_KEY.as_bytes()).is_err());
+        assert!(roots.add_pem(b"not pem").is_err());
+        assert!(roots.is_empty());
+        let both = format!("{TEST_CA_PEM}{TEST_SERVER_KEY}");
+        assert_eq!(roots.add_pem(both.as_bytes()).unwrap(), 1);
+        assert_eq!(roots.len(), 1);
+        let err = roots
+            .add_pem_file(Path::new("/nonexistent/ca.pem"))
+            .unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
+        assert!(!TlsRoots::webpki().is_empty());
+        assert!(!TlsRoots::system().is_empty());
+    }
+
+    #[test]
+    fn peer_names_are_normalized_like_the_policy() {
+        assert_eq!(
+            PeerName::parse("IMAP.Example.COM").unwrap(),
+            PeerName::Dns("imap.example.com".into())
+        );
+        assert_eq!(
+            PeerName::parse("[::1]").unwrap(),
+            PeerName::Ip("::1".parse().unwrap())
+        );
+        assert_eq!(PeerName::parse("::1").unwrap().target(993), "[::1]:993");
+        assert_eq!(
+            PeerName::parse("127.0.0.1").unwrap().target(1),
+            "127.0.0.1:1"
+        );
+        assert!(PeerName::parse("").is_err());
+    }
+}

@@ -527,39 +527,39 @@ fn report_to_wit(report: core_mail::Report) -> wit_mail::Report {
 
 type MailResult = Result<wit_mail::Report, wit_mail::MailFailure>;
 
+/// The signature shared by the core's `verify_*` dialogues, for this host.
+type Verify = fn(
+    &HostTransport,
+    &dyn crate::http::Http,
+    &core_mail::Server,
+    &core_mail::Login,
+) -> Result<core_mail::Report, MailFailure>;
+
 fn mail_result(result: Result<core_mail::Report, MailFailure>) -> MailResult {
     result.map(report_to_wit).map_err(mail_failure_to_wit)
 }
 
+fn verify(dialogue: Verify, server: wit::Server, login: wit_mail::Login) -> MailResult {
+    let server = server_from_wit(server);
+    mail_result(dialogue(
+        &HostTransport,
+        &HostHttp,
+        &server,
+        &login_from_wit(login),
+    ))
+}
+
 impl wit_mail::Guest for Component {
     fn verify_imap(server: wit::Server, login: wit_mail::Login) -> MailResult {
-        let server = server_from_wit(server);
-        mail_result(core_mail::verify_imap(
-            &HostTransport,
-            &HostHttp,
-            &server,
-            &login_from_wit(login),
-        ))
+        verify(core_mail::verify_imap, server, login)
     }
 
     fn verify_pop3(server: wit::Server, login: wit_mail::Login) -> MailResult {
-        let server = server_from_wit(server);
-        mail_result(core_mail::verify_pop3(
-            &HostTransport,
-            &HostHttp,
-            &server,
-            &login_from_wit(login),
-        ))
+        verify(core_mail::verify_pop3, server, login)
     }
 
     fn verify_smtp(server: wit::Server, login: wit_mail::Login) -> MailResult {
-        let server = server_from_wit(server);
-        mail_result(core_mail::verify_smtp(
-            &HostTransport,
-            &HostHttp,
-            &server,
-            &login_from_wit(login),
-        ))
+        verify(core_mail::verify_smtp, server, login)
     }
 
     fn send_test_message(

@@ -12,7 +12,7 @@ use mail_oauth_guest::{
 mod common;
 use common::*;
 
-const CLIENT_SECRET: &str = "GOCSPX-clientSECRET-abc123";
+const CLIENT_SECRET: &str = "fake-client-SECRET-abc123";
 const CODE: &str = "4/0AX4XfWjCODEsecret-xyz";
 const ACCESS: &str = "ya29.a0AfH6SMBx-ACCESSsecret-0123456789";
 const REFRESH: &str = "1//0gREFRESHsecretXYZ-0123456789abcdef";

@@ -328,7 +328,7 @@ impl mail_oauth_guest::http::Http for NoHttp {
 
 pub const USER: &str = "alice@example.com";
 /// Long enough (≥ 8 characters) for the scrubbing of known secrets to apply.
-pub const TOKEN: &str = "ya29.ACCESS-token-0123456789abcdef";
+pub const TOKEN: &str = "fake.ACCESS-token-0123456789abcdef";
 
 pub fn server(host: &str, port: u16, security: Security) -> Server {
     Server {

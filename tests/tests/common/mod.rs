@@ -1,16 +1,25 @@
 //! Helpers shared by the integration tests: the built CLI and component, a
-//! throw-away account store, and the AS's introspection endpoint.
+//! throw-away account store, the AS's introspection endpoint, and for the
+//! mail tests real authorized accounts, mail sessions and scripted TCP
+//! servers.
 
 #![allow(dead_code)] // each test file uses its own subset
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, OnceLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use mail_oauth_host::accounts::{Accounts, NetworkOptions};
-use mail_oauth_host::store::AccountStore;
-use mail_oauth_host::{LoadOptions, Plugin};
+use mail_oauth_host::model::{
+    AuthorizationOptions, Client, Credentials, MailLogin, Mechanism, Secret, Security, Server,
+};
+use mail_oauth_host::store::{Account, AccountStore, PendingRecord};
+use mail_oauth_host::{LoadOptions, Plugin, Session};
+use mail_oauth_tests::browser::Browser;
 use mail_oauth_tests::peers;
 
 /// The workspace's `target/` directory.
@@ -238,4 +247,233 @@ pub fn introspect(token: &str) -> serde_json::Value {
 
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+// ---------------------------------------------------------------------------
+// Mail helpers (issue #3): real tokens, mail sessions, scripted TCP servers.
+// ---------------------------------------------------------------------------
+
+/// The scopes every mail test requests (`mail` is what Dovecot requires).
+pub const MAIL_SCOPES: [&str; 3] = ["openid", "email", peers::MAIL_SCOPE];
+
+/// Authorizes `name` through the real code flow at the local provider (the
+/// library's `begin` / `complete`, the scripted browser as the user) and
+/// returns the saved account. The account is in `store` afterwards, so the
+/// CLI sees it too.
+pub fn authorized_account(
+    store: &TempStore,
+    name: &str,
+    login_hint: &str,
+    client_id: &str,
+) -> Account {
+    let accounts = store.accounts(true);
+    let provider = accounts
+        .discover(peers::AS_ISSUER)
+        .expect("discovery at the local provider");
+    // Nothing listens there: the browser stops at the redirect.
+    let client = Client {
+        id: client_id.to_owned(),
+        secret: None,
+        redirect_uri: peers::loopback_redirect_uri(43210),
+    };
+    let options = AuthorizationOptions {
+        scopes: MAIL_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+        login_hint: Some(login_hint.to_owned()),
+    };
+    let pending = accounts
+        .begin(&provider, &client, &options)
+        .expect("begin authorization");
+    let callback = Browser::new()
+        .authorize(&pending.url, &client.redirect_uri)
+        .expect("the browser completes login and consent");
+    let record = PendingRecord {
+        account: name.to_owned(),
+        provider,
+        client,
+        login: Some(login_hint.to_owned()),
+        pending,
+        created_at: 0,
+    };
+    let account = accounts
+        .complete(&record, &callback)
+        .expect("code exchange");
+    assert_eq!(
+        account.tokens.account_email.as_deref(),
+        Some(login_hint),
+        "the provider authorized another account"
+    );
+    account
+}
+
+/// A mail server on the peers' address.
+pub fn local_server(port: u16, security: Security) -> Server {
+    Server {
+        host: peers::HOST.to_owned(),
+        port,
+        security,
+    }
+}
+
+/// A login with a bare access token (no refresh possible).
+pub fn token_login(user: &str, token: &Secret, mechanism: Option<Mechanism>) -> MailLogin {
+    MailLogin {
+        user: user.to_owned(),
+        credentials: Credentials::AccessToken(token.clone()),
+        mechanism,
+    }
+}
+
+/// A fresh component instance whose transport may reach `server` only, under
+/// `accounts`' network options (loopback, the peers' CA, transport limits),
+/// and whose HTTP may reach nothing.
+pub fn mail_session(accounts: &Accounts, server: &Server) -> Session {
+    let transports = accounts
+        .transports_for(server)
+        .expect("transports for the server");
+    plugin()
+        .mail_session(accounts.http_for([]), transports)
+        .expect("component instantiates")
+}
+
+/// A value unique to this run, for subjects and message searches.
+pub fn unique_id() -> String {
+    use sha2::Digest as _;
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut h = sha2::Sha256::new();
+    h.update(std::process::id().to_le_bytes());
+    h.update(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+            .to_le_bytes(),
+    );
+    h.update(
+        COUNTER
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            .to_le_bytes(),
+    );
+    h.finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A listener on 127.0.0.1 that must never see a connection: it is never
+/// accepted from, so [`assert_never_connected`] can tell whether a client
+/// completed a TCP handshake with it.
+pub fn untouched_listener() -> TcpListener {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    listener
+}
+
+/// Panics when a connection is waiting on `listener` (the kernel completes
+/// handshakes without `accept`, so a client that connected left one here).
+pub fn assert_never_connected(listener: &TcpListener) {
+    match listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        Ok((_, peer)) => panic!("a client connected from {peer}"),
+        Err(e) => panic!("unexpected accept error: {e}"),
+    }
+}
+
+/// One action of a [`ScriptedMailServer`].
+#[derive(Debug, Clone)]
+pub enum Act {
+    /// Writes these bytes (write errors are ignored: the client may be gone).
+    Send(Vec<u8>),
+    /// Reads one line from the client and records it (EOF ends the script).
+    ReadLine,
+    /// Reads and discards until the client closes the connection (or the
+    /// server's 30 s safety timeout): a server that never answers.
+    Silent,
+}
+
+impl Act {
+    /// [`Act::Send`] of a text line; CRLF is appended.
+    pub fn line(text: &str) -> Self {
+        Act::Send(format!("{text}\r\n").into_bytes())
+    }
+}
+
+/// A one-connection TCP server on 127.0.0.1 playing a script on a thread,
+/// then closing the connection.
+pub struct ScriptedMailServer {
+    addr: SocketAddr,
+    handle: Option<JoinHandle<Vec<String>>>,
+}
+
+impl ScriptedMailServer {
+    /// Binds 127.0.0.1:0 and serves one connection with `script`.
+    pub fn start(script: Vec<Act>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let handle = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().expect("accepts one connection");
+            play(stream, script)
+        });
+        Self {
+            addr,
+            handle: Some(handle),
+        }
+    }
+
+    /// The listening port.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Waits for the script to end (bounded by the server's socket timeouts)
+    /// and returns the lines the client sent.
+    pub fn received(mut self) -> Vec<String> {
+        self.handle
+            .take()
+            .unwrap()
+            .join()
+            .expect("the scripted server did not panic")
+    }
+}
+
+fn play(mut stream: TcpStream, script: Vec<Act>) -> Vec<String> {
+    // Safety net only: a client that misbehaves cannot hold the thread forever.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    stream
+        .set_write_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut received = Vec::new();
+    let mut pending: Vec<u8> = Vec::new();
+    for act in script {
+        match act {
+            Act::Send(bytes) => {
+                let _ = stream.write_all(&bytes);
+                let _ = stream.flush();
+            }
+            Act::ReadLine => loop {
+                if let Some(end) = pending.iter().position(|b| *b == b'\n') {
+                    let line: Vec<u8> = pending.drain(..=end).collect();
+                    received.push(String::from_utf8_lossy(&line).trim_end().to_owned());
+                    break;
+                }
+                let mut chunk = [0u8; 4096];
+                match stream.read(&mut chunk) {
+                    Ok(0) | Err(_) => return received,
+                    Ok(n) => pending.extend_from_slice(&chunk[..n]),
+                }
+            },
+            Act::Silent => {
+                let mut chunk = [0u8; 4096];
+                while let Ok(n) = stream.read(&mut chunk) {
+                    if n == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+    received
 }

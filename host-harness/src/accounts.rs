@@ -376,8 +376,8 @@ impl Accounts {
             self.transports_for(&server)?,
         )?;
         let (result, refreshed) = match dialogue(&mut s, &server, &login) {
-            Ok(mut report) => {
-                let refreshed = report.refreshed.take();
+            Ok(report) => {
+                let refreshed = report.refreshed.clone();
                 (Ok(report), refreshed)
             }
             Err(failure) => (Err(failure.error), failure.refreshed.map(|t| *t)),

@@ -379,6 +379,7 @@ fn report_mail(what: &str, server: &Server, report: &MailReport, json: bool) {
                 "capabilities": report.capabilities,
                 "mechanism": report.mechanism,
                 "steps": report.steps,
+                "refreshed": report.refreshed.is_some(),
             })
         );
         return;
@@ -389,6 +390,9 @@ fn report_mail(what: &str, server: &Server, report: &MailReport, json: bool) {
     );
     for step in &report.steps {
         eprintln!("  {:<14} {:>6} ms  {}", step.name, step.millis, step.detail);
+    }
+    if report.refreshed.is_some() {
+        eprintln!("  (the tokens were refreshed and saved)");
     }
 }
 

@@ -77,6 +77,7 @@ fn cli_check_refreshes_an_expired_token_first() {
     assert!(out.status.success(), "{stdout} {stderr}");
     let v = last_json(&stdout);
     assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["refreshed"], true, "{v}");
     let steps = v["steps"].as_array().unwrap();
     let names: Vec<&str> = steps.iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(
@@ -175,8 +176,8 @@ fn library_check_refreshes_after_the_server_rejects_the_token() {
         !names[..refresh_at].contains(&"stat"),
         "the first attempt got past authentication: {names:?}"
     );
-    // `Accounts` stored the refreshed set; the report hands nothing back.
-    assert!(report.refreshed.is_none());
+    // `Accounts` stored the refreshed set, and the report says which it was.
     let after = accounts.get("short").unwrap();
     assert_rotated(&before, &after);
+    assert_eq!(report.refreshed.as_ref(), Some(&after.tokens));
 }

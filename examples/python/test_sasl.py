@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import wasmtime
-from wasmtime.component import Component, Linker, Record, Variant
+from wasmtime.component import Component, Linker, Record, ResourceType, Variant
 
 WASM = Path(
     os.environ.get("MAIL_OAUTH_WASM")
@@ -20,6 +20,8 @@ HTTP = "mail-oauth:plugin/http@0.1.0"
 SASL = "mail-oauth:plugin/sasl@0.1.0"
 OAUTH = "mail-oauth:plugin/oauth@0.1.0"
 NO_HTTP = "this example host performs no HTTP"
+TRANSPORT = "mail-oauth:plugin/transport@0.1.0"
+NO_MAIL = "this example host opens no mail connections"
 
 
 def send(_store, request):
@@ -28,6 +30,17 @@ def send(_store, request):
     `result<response, http-error>` to its `err` case)."""
     del request
     return Variant("other", NO_HTTP)
+
+
+def connect(_store, host, port, _security):
+    """`transport.connect`: this host's egress policy allows no mail server,
+    so every connection is `denied` (the `err` case)."""
+    return Variant("denied", f"{host}:{port}: {NO_MAIL}")
+
+
+def no_connection(_store, *_args):
+    """The `connection` methods: unreachable, since `connect` never succeeds."""
+    return Variant("other", NO_MAIL)
 
 
 def record(**fields):
@@ -55,8 +68,14 @@ class Plugin:
         cls.component = Component.from_file(cls.engine, str(WASM))
         cls.linker = Linker(cls.engine)
         cls.linker.add_wasip2()
-        with cls.linker.root() as root, root.add_instance(HTTP) as http:
-            http.add_func("send", send)
+        with cls.linker.root() as root:
+            with root.add_instance(HTTP) as http:
+                http.add_func("send", send)
+            with root.add_instance(TRANSPORT) as transport:
+                transport.add_resource("connection", ResourceType.host(1), lambda _ctx, _rep: None)
+                transport.add_func("connect", connect)
+                for method in ("read-line", "read-exact", "write", "upgrade-tls"):
+                    transport.add_func(f"[method]connection.{method}", no_connection)
 
     def __init__(self):
         self.store = wasmtime.Store(self.engine)

@@ -384,9 +384,18 @@ fn report_mail(what: &str, server: &Server, report: &MailReport, json: bool) {
         );
         return;
     }
+    let security = match server.security {
+        Security::ImplicitTls => "implicit TLS",
+        Security::Starttls => "STARTTLS",
+        Security::Plain => "plain, no TLS",
+    };
+    let mechanism = match report.mechanism {
+        Mechanism::Xoauth2 => "XOAUTH2",
+        Mechanism::Oauthbearer => "OAUTHBEARER",
+    };
     eprintln!(
-        "{what} {}:{} ({:?}): OK with {:?}",
-        server.host, server.port, server.security, report.mechanism
+        "{what} {}:{} ({security}): OK with {mechanism}",
+        server.host, server.port
     );
     for step in &report.steps {
         eprintln!("  {:<14} {:>6} ms  {}", step.name, step.millis, step.detail);

@@ -19,6 +19,7 @@ WASM = Path(
 HTTP = "mail-oauth:plugin/http@0.1.0"
 SASL = "mail-oauth:plugin/sasl@0.1.0"
 OAUTH = "mail-oauth:plugin/oauth@0.1.0"
+MAIL = "mail-oauth:plugin/mail@0.1.0"
 NO_HTTP = "this example host performs no HTTP"
 TRANSPORT = "mail-oauth:plugin/transport@0.1.0"
 NO_MAIL = "this example host opens no mail connections"
@@ -215,6 +216,40 @@ class OauthTest(ComponentTest):
         error = self.err(OAUTH, "discover", "https://accounts.google.com")
         self.assertEqual(error.tag, "http")
         self.assertEqual(error.payload, Variant("other", NO_HTTP))
+
+
+class MailTest(ComponentTest):
+    """The `mail` export, called by name: the dialogue goes through this host's
+    `transport`, which allows no server."""
+
+    def failure(self, name, *args):
+        # `result<report, mail-failure>`: both sides are records, so
+        # wasmtime-py tags the result.
+        result = self.plugin.call(MAIL, name, *args)
+        self.assertIsInstance(result, Variant, f"{name} returned {result!r}")
+        self.assertEqual(result.tag, "err", f"{name} succeeded")
+        return result.payload
+
+    def login(self, user="someuser@example.com"):
+        # `credentials` is untagged here: a string selects `access-token`.
+        return record(user=user, credentials="tok-0123456789", mechanism=None)
+
+    def test_verify_imap_reaches_the_host_transport(self):
+        server = record(host="imap.example.com", port=993, security="implicit-tls")
+        failure = self.failure("verify-imap", server, self.login())
+        error = getattr(failure, "error")
+        self.assertEqual(error.tag, "transport")
+        self.assertEqual(error.payload, Variant("denied", f"imap.example.com:993: {NO_MAIL}"))
+        self.assertIsNone(getattr(failure, "refreshed"))
+
+    def test_send_test_message_refuses_a_foreign_sender_before_connecting(self):
+        server = record(host="smtp.example.com", port=587, security="starttls")
+        message = record(sender="boss@example.com", recipients=["someone@example.com"],
+                         subject="Test", body="Hello", send_as=False, now=1_700_000_000)
+        error = getattr(self.failure("send-test-message", server, self.login(), message), "error")
+        self.assertEqual(error.tag, "sender-not-authorized")
+        self.assertEqual(getattr(error.payload, "sender"), "boss@example.com")
+        self.assertEqual(getattr(error.payload, "user"), "someuser@example.com")
 
 
 if __name__ == "__main__":

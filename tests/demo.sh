@@ -3,7 +3,7 @@
 # against the real OpenID provider on 127.0.0.1:10090:
 #   authorize (loopback redirect, RFC 8252; a scripted browser plays the user)
 #   -> token -> xoauth2 -> refresh -> revoke
-# Builds the component (release) and the CLI (release), starts the provider
+# Builds the component (size profile) and the CLI (release), starts the provider
 # (tests/peers/up.sh --as-only) and stops it again on exit if it started it.
 # Runs from any cwd. Needs what tests/run-all.sh installs (Rust + wasm32-wasip2, node >= 20).
 set -euo pipefail
@@ -14,7 +14,7 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 AS=http://127.0.0.1:10090
 say() { printf '\n=== demo: %s\n' "$*"; }
 
-say "build the component (release, wasm32-wasip2)"
+say "build the component (wasm32-wasip2, size profile)"
 rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
 cargo build -p mail-oauth-guest --target wasm32-wasip2 --profile component
 COMPONENT=$TARGET/wasm32-wasip2/component/mail_oauth_guest.wasm

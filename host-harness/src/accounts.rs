@@ -447,7 +447,7 @@ impl Accounts {
         )
     }
 
-    /// Validates a token set's presence for display without exposing it.
+    /// A one-line summary of a token set for display, without any secret.
     pub fn summary(tokens: &TokenSet) -> String {
         format!(
             "expires_at={} refresh_token={} scopes={}",

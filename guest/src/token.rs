@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -11,11 +12,11 @@ use oauth2::basic::{
     BasicTokenType,
 };
 use oauth2::{
-    AuthType, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet, EndpointSet,
-    ExtraTokenFields, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
-    StandardRevocableToken, StandardTokenResponse, TokenResponse as _, TokenUrl,
+    AccessToken, AuthType, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet, EndpointSet,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken,
+    TokenResponse, TokenUrl,
 };
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use subtle::ConstantTimeEq as _;
 use url::form_urlencoded;
 
@@ -28,22 +29,71 @@ use crate::types::{
     Client, ClientAuth, FreshTokens, PendingAuthorization, Provider, TokenKind, TokenSet,
 };
 
-/// The OIDC member of a token response that RFC 6749 does not know.
-#[derive(Clone, Deserialize, Serialize)]
-pub(crate) struct IdTokenFields {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+/// A token endpoint's answer (RFC 6749 §5.1, plus OIDC's `id_token`): what
+/// `oauth2`'s `StandardTokenResponse` accepts, without its flattened extra fields
+/// (whose buffering deserializer is large in the component).
+#[derive(Deserialize, Serialize)]
+pub(crate) struct MailTokenResponse {
+    access_token: AccessToken,
+    #[serde(deserialize_with = "token_type")]
+    token_type: BasicTokenType,
+    expires_in: Option<u64>,
+    refresh_token: Option<RefreshToken>,
+    #[serde(rename = "scope", default, deserialize_with = "space_delimited")]
+    scopes: Option<Vec<Scope>>,
+    #[serde(default)]
     id_token: Option<String>,
 }
 
-impl fmt::Debug for IdTokenFields {
+impl fmt::Debug for MailTokenResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("IdTokenFields { .. }")
+        f.write_str("MailTokenResponse { .. }")
     }
 }
 
-impl ExtraTokenFields for IdTokenFields {}
+impl TokenResponse for MailTokenResponse {
+    type TokenType = BasicTokenType;
 
-type MailTokenResponse = StandardTokenResponse<IdTokenFields, BasicTokenType>;
+    fn access_token(&self) -> &AccessToken {
+        &self.access_token
+    }
+    fn token_type(&self) -> &BasicTokenType {
+        &self.token_type
+    }
+    fn expires_in(&self) -> Option<Duration> {
+        self.expires_in.map(Duration::from_secs)
+    }
+    fn refresh_token(&self) -> Option<&RefreshToken> {
+        self.refresh_token.as_ref()
+    }
+    fn scopes(&self) -> Option<&Vec<Scope>> {
+        self.scopes.as_ref()
+    }
+}
+
+/// Any string, case-insensitively `bearer` or `mac` as `oauth2` reads it.
+fn token_type<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BasicTokenType, D::Error> {
+    let value = String::deserialize(deserializer)?;
+    Ok(if value.eq_ignore_ascii_case("bearer") {
+        BasicTokenType::Bearer
+    } else if value.eq_ignore_ascii_case("mac") {
+        BasicTokenType::Mac
+    } else {
+        BasicTokenType::Extension(value)
+    })
+}
+
+/// `scope`: a string split at each space (as `oauth2` splits it); `null` is none.
+fn space_delimited<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<Scope>>, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.map(|scopes| {
+        scopes
+            .split(' ')
+            .map(|s| Scope::new(s.to_owned()))
+            .collect()
+    }))
+}
 
 type OAuthClient = oauth2::Client<
     BasicErrorResponse,
@@ -118,7 +168,7 @@ pub(crate) fn exchange_code(
         .request(&adapter)
         .map_err(|error| map_request_error(error, &adapter, &secrets))?;
 
-    let id_token = response.extra_fields().id_token.clone();
+    let id_token = response.id_token.clone();
     if let (Some(id_token), Some(nonce)) = (&id_token, &pending.nonce) {
         let claims = id_token_claims(id_token, &["nonce"]);
         let received = claims.iter().flatten().find_map(Member::as_text);
@@ -176,7 +226,7 @@ pub fn refresh(
         .request(&adapter)
         .map_err(|error| map_request_error(error, &adapter, &secrets))?;
 
-    let id_token = response.extra_fields().id_token.clone();
+    let id_token = response.id_token.clone();
     Ok(TokenSet {
         access_token: response.access_token().secret().clone(),
         // No refresh token in the answer: the old one stays valid. A new one: the

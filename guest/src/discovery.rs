@@ -1,17 +1,16 @@
 //! Building a provider from its issuer: OpenID Connect Discovery, falling back to
 //! RFC 8414 authorization server metadata.
 
-use serde::Deserialize;
 use url::Url;
 
 use crate::error::Error;
 use crate::http::{Header, Http, HttpRequest, HttpResponse};
+use crate::json::{Member, object_members_once};
 use crate::providers::endpoint_url;
 use crate::redact::excerpt;
 use crate::types::{ClientAuth, Provider};
 
 /// The members of either metadata document that a provider needs.
-#[derive(Deserialize)]
 struct Metadata {
     issuer: String,
     authorization_endpoint: String,
@@ -81,11 +80,50 @@ fn fetch(http: &dyn Http, url: &str) -> Result<Result<Metadata, Unusable>, Error
     if status != 200 {
         return Ok(Err(unusable("an unexpected status")));
     }
-    Ok(
-        serde_json::from_slice::<Metadata>(&response.body).map_err(|_| {
-            unusable("no JSON metadata with issuer, authorization_endpoint and token_endpoint")
-        }),
+    Ok(metadata(&response.body).ok_or_else(|| {
+        unusable("no JSON metadata with issuer, authorization_endpoint and token_endpoint")
+    }))
+}
+
+/// Reads the metadata members as a `#[derive(Deserialize)]` struct would: the
+/// three endpoints are required strings, the revocation endpoint an optional
+/// string, the auth methods an optional array of strings (`null` is absent).
+fn metadata(body: &[u8]) -> Option<Metadata> {
+    let mut members = object_members_once(
+        body,
+        &[
+            "issuer",
+            "authorization_endpoint",
+            "token_endpoint",
+            "revocation_endpoint",
+            "token_endpoint_auth_methods_supported",
+        ],
     )
+    .ok()??;
+    let mut required = |at: usize| match members[at].take() {
+        Some(Member::Text(text)) => Some(text),
+        _ => None,
+    };
+    let issuer = required(0)?;
+    let authorization_endpoint = required(1)?;
+    let token_endpoint = required(2)?;
+    let revocation_endpoint = match members[3].take() {
+        None | Some(Member::Null) => None,
+        Some(Member::Text(text)) => Some(text),
+        Some(_) => return None,
+    };
+    let token_endpoint_auth_methods_supported = match members[4].take() {
+        None | Some(Member::Null) => None,
+        Some(Member::Texts(methods)) => Some(methods),
+        Some(_) => return None,
+    };
+    Some(Metadata {
+        issuer,
+        authorization_endpoint,
+        token_endpoint,
+        revocation_endpoint,
+        token_endpoint_auth_methods_supported,
+    })
 }
 
 fn provider(issuer: &str, issuer_url: &Url, metadata: Metadata) -> Result<Provider, Error> {

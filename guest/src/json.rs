@@ -16,7 +16,11 @@ pub(crate) enum Member {
     Text(String),
     /// A JSON number, printed as `serde_json::Number` prints it.
     Number(String),
-    /// Anything else (`null`, a boolean, an array, an object).
+    /// `null`.
+    Null,
+    /// An array of strings only (possibly empty).
+    Texts(Vec<String>),
+    /// Anything else (a boolean, any other array, an object).
     Other,
 }
 
@@ -41,9 +45,26 @@ pub(crate) fn object_members(
     bytes: &[u8],
     names: &[&str],
 ) -> Result<Option<Vec<Option<Member>>>, ()> {
+    parse(bytes, names, false)
+}
+
+/// As [`object_members`], but a wanted member given twice makes the JSON invalid
+/// (as it does for a `#[derive(Deserialize)]` struct).
+#[allow(
+    clippy::result_unit_err,
+    reason = "the callers only need to know that the JSON is invalid"
+)]
+pub(crate) fn object_members_once(
+    bytes: &[u8],
+    names: &[&str],
+) -> Result<Option<Vec<Option<Member>>>, ()> {
+    parse(bytes, names, true)
+}
+
+fn parse(bytes: &[u8], names: &[&str], once: bool) -> Result<Option<Vec<Option<Member>>>, ()> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let top = (&mut de)
-        .deserialize_any(TopVisitor { names })
+        .deserialize_any(TopVisitor { names, once })
         .map_err(drop)?;
     de.end().map_err(drop)?;
     Ok(top)
@@ -156,11 +177,18 @@ impl<'de> Visitor<'de> for MemberVisitor {
     }
 
     fn visit_unit<E>(self) -> Result<Member, E> {
-        Ok(Member::Other)
+        Ok(Member::Null)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Member, A::Error> {
-        drain_seq(seq).map(|()| Member::Other)
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Member, A::Error> {
+        let mut texts = Some(Vec::new());
+        while let Some(element) = seq.next_element::<Member>()? {
+            match (&mut texts, element) {
+                (Some(texts), Member::Text(text)) => texts.push(text),
+                _ => texts = None,
+            }
+        }
+        Ok(texts.map_or(Member::Other, Member::Texts))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Member, A::Error> {
@@ -171,6 +199,8 @@ impl<'de> Visitor<'de> for MemberVisitor {
 /// The top-level value: an object's wanted members, or `None` for any other value.
 struct TopVisitor<'a> {
     names: &'a [&'a str],
+    /// A wanted member given twice is an error.
+    once: bool,
 }
 
 impl<'de> Visitor<'de> for TopVisitor<'_> {
@@ -190,7 +220,12 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
         let mut members: Vec<Option<Member>> = self.names.iter().map(|_| None).collect();
         while let Some(key) = map.next_key::<String>()? {
             match self.names.iter().position(|name| *name == key) {
-                Some(at) => members[at] = Some(map.next_value_seed(MemberSeed)?),
+                Some(at) => {
+                    if self.once && members[at].is_some() {
+                        return Err(serde::de::Error::custom("duplicate member"));
+                    }
+                    members[at] = Some(map.next_value_seed(MemberSeed)?);
+                }
                 None => {
                     map.next_value::<Skip>()?;
                 }
@@ -235,11 +270,33 @@ mod tests {
                 Some(Member::Number(
                     serde_json::Number::from_f64(150.0).unwrap().to_string()
                 )),
-                Some(Member::Other),
+                Some(Member::Null),
                 Some(Member::Other),
                 None,
             ]
         );
+    }
+
+    #[test]
+    fn reads_string_arrays_and_refuses_repeated_members_when_asked() {
+        let got = members(
+            r#"{"a": ["x", "y"], "b": [], "c": ["x", 1]}"#,
+            &["a", "b", "c"],
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            got,
+            vec![
+                Some(Member::Texts(vec!["x".into(), "y".into()])),
+                Some(Member::Texts(Vec::new())),
+                Some(Member::Other),
+            ]
+        );
+        let twice = br#"{"a": 1, "b": 2, "a": 3}"#;
+        assert!(object_members(twice, &["a"]).is_ok());
+        assert_eq!(object_members_once(twice, &["a"]), Err(()));
+        assert!(object_members_once(twice, &["b"]).is_ok());
     }
 
     #[test]

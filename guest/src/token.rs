@@ -22,7 +22,7 @@ use url::form_urlencoded;
 
 use crate::error::{Error, ProviderFailure};
 use crate::http::{AdapterError, Header, Http, HttpRequest, OAuthHttp, SeenResponse};
-use crate::json::{Member, object_members};
+use crate::json::{Member, object_members, object_members_once};
 use crate::providers::{endpoint_url, redirect_url};
 use crate::redact::{excerpt, scrub_description, scrub_known};
 use crate::types::{
@@ -322,13 +322,9 @@ pub fn revoke(
     }
     let secrets = [token, client.secret.as_deref().unwrap_or_default()];
     if !(300..400).contains(&response.status)
-        && let Ok(failure) = serde_json::from_slice::<OAuthErrorBody>(&response.body)
+        && let Some((error, description)) = oauth_error_body(&response.body)
     {
-        return Err(classify(
-            &failure.error,
-            failure.error_description.as_deref(),
-            &secrets,
-        ));
+        return Err(classify(&error, description.as_deref(), &secrets));
     }
     Err(unusable(
         &SeenResponse {
@@ -341,10 +337,19 @@ pub fn revoke(
     ))
 }
 
-#[derive(Deserialize)]
-struct OAuthErrorBody {
-    error: String,
-    error_description: Option<String>,
+/// An OAuth error response (RFC 6749 §5.2): `error`, a string, and
+/// `error_description`, a string or `null` when present.
+fn oauth_error_body(body: &[u8]) -> Option<(String, Option<String>)> {
+    let mut members = object_members_once(body, &["error", "error_description"]).ok()??;
+    let Some(Member::Text(error)) = members[0].take() else {
+        return None;
+    };
+    let description = match members[1].take() {
+        None | Some(Member::Null) => None,
+        Some(Member::Text(text)) => Some(text),
+        Some(_) => return None,
+    };
+    Some((error, description))
 }
 
 fn expires_at(response: &MailTokenResponse, now: u64) -> Option<u64> {

@@ -61,6 +61,16 @@ pub(crate) fn object_members_once(
     parse(bytes, names, true)
 }
 
+/// The wanted members of the one value `deserializer` holds, a wanted member
+/// given twice being an error: what [`object_members_once`] reads, for a
+/// `Deserialize` impl.
+pub(crate) fn members_once<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    names: &[&str],
+) -> Result<Option<Vec<Option<Member>>>, D::Error> {
+    deserializer.deserialize_any(TopVisitor { names, once: true })
+}
+
 fn parse(bytes: &[u8], names: &[&str], once: bool) -> Result<Option<Vec<Option<Member>>>, ()> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let top = (&mut de)

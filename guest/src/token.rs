@@ -16,38 +16,94 @@ use oauth2::{
     PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken,
     TokenResponse, TokenUrl,
 };
+use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 use subtle::ConstantTimeEq as _;
 use url::form_urlencoded;
 
 use crate::error::{Error, ProviderFailure};
 use crate::http::{AdapterError, Header, Http, HttpRequest, OAuthHttp, SeenResponse};
-use crate::json::{Member, object_members, object_members_once};
+use crate::json::{Member, members_once, object_members, object_members_once};
 use crate::providers::{endpoint_url, redirect_url};
 use crate::redact::{excerpt, scrub_description, scrub_known};
 use crate::types::{
     Client, ClientAuth, FreshTokens, PendingAuthorization, Provider, TokenKind, TokenSet,
 };
 
-/// A token endpoint's answer (RFC 6749 §5.1, plus OIDC's `id_token`): what
-/// `oauth2`'s `StandardTokenResponse` accepts, without its flattened extra fields
-/// (whose buffering deserializer is large in the component).
-#[derive(Deserialize, Serialize)]
+/// A token endpoint's answer (RFC 6749 §5.1, plus OIDC's `id_token`), read as
+/// `oauth2`'s `StandardTokenResponse` reads it, without its flattened extra
+/// fields (whose buffering deserializer is large in the component).
+#[derive(Serialize)]
 pub(crate) struct MailTokenResponse {
     access_token: AccessToken,
-    #[serde(deserialize_with = "token_type")]
     token_type: BasicTokenType,
     expires_in: Option<u64>,
     refresh_token: Option<RefreshToken>,
-    #[serde(rename = "scope", default, deserialize_with = "space_delimited")]
     scopes: Option<Vec<Scope>>,
-    #[serde(default)]
     id_token: Option<String>,
 }
 
 impl fmt::Debug for MailTokenResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("MailTokenResponse { .. }")
+    }
+}
+
+impl<'de> Deserialize<'de> for MailTokenResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let members = members_once(
+            deserializer,
+            &[
+                "access_token",
+                "token_type",
+                "expires_in",
+                "refresh_token",
+                "scope",
+                "id_token",
+            ],
+        )?;
+        members
+            .and_then(MailTokenResponse::from_members)
+            .ok_or_else(|| D::Error::custom("not an RFC 6749 token response"))
+    }
+}
+
+impl MailTokenResponse {
+    /// `access_token` and `token_type` are required strings, `expires_in` an
+    /// optional `u64`, the others optional strings (`null` is absent); `scope` is
+    /// split at each space, and `token_type` is any string (case-insensitively
+    /// `bearer` or `mac`), as `oauth2` reads them.
+    fn from_members(mut members: Vec<Option<Member>>) -> Option<Self> {
+        let mut text = |at: usize| match members[at].take() {
+            None | Some(Member::Null) => Some(None),
+            Some(Member::Text(text)) => Some(Some(text)),
+            Some(_) => None,
+        };
+        let access_token = text(0)??;
+        let token_type = text(1)??;
+        let refresh_token = text(3)?;
+        let scope = text(4)?;
+        let id_token = text(5)?;
+        let expires_in = match members[2].take() {
+            None | Some(Member::Null) => None,
+            Some(Member::Number(number)) => Some(number.parse().ok()?),
+            Some(_) => return None,
+        };
+        let token_type = if token_type.eq_ignore_ascii_case("bearer") {
+            BasicTokenType::Bearer
+        } else if token_type.eq_ignore_ascii_case("mac") {
+            BasicTokenType::Mac
+        } else {
+            BasicTokenType::Extension(token_type)
+        };
+        Some(MailTokenResponse {
+            access_token: AccessToken::new(access_token),
+            token_type,
+            expires_in,
+            refresh_token: refresh_token.map(RefreshToken::new),
+            scopes: scope.map(|scope| scope.split(' ').map(|s| Scope::new(s.to_owned())).collect()),
+            id_token,
+        })
     }
 }
 
@@ -69,30 +125,6 @@ impl TokenResponse for MailTokenResponse {
     fn scopes(&self) -> Option<&Vec<Scope>> {
         self.scopes.as_ref()
     }
-}
-
-/// Any string, case-insensitively `bearer` or `mac` as `oauth2` reads it.
-fn token_type<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BasicTokenType, D::Error> {
-    let value = String::deserialize(deserializer)?;
-    Ok(if value.eq_ignore_ascii_case("bearer") {
-        BasicTokenType::Bearer
-    } else if value.eq_ignore_ascii_case("mac") {
-        BasicTokenType::Mac
-    } else {
-        BasicTokenType::Extension(value)
-    })
-}
-
-/// `scope`: a string split at each space (as `oauth2` splits it); `null` is none.
-fn space_delimited<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Vec<Scope>>, D::Error> {
-    Ok(Option::<String>::deserialize(deserializer)?.map(|scopes| {
-        scopes
-            .split(' ')
-            .map(|s| Scope::new(s.to_owned()))
-            .collect()
-    }))
 }
 
 type OAuthClient = oauth2::Client<

@@ -554,6 +554,19 @@ pub(crate) fn run_with_refresh(
     login: &Login,
     mut dialogue: impl FnMut(&Sasl, &mut Vec<Step>) -> Result<Outcome, MailError>,
 ) -> Result<Report, MailFailure> {
+    // One copy of the frame for every dialogue: the closure is called through `dyn`.
+    run_with_refresh_dyn(http, server, login, &mut dialogue)
+}
+
+/// One SASL dialogue on a new connection, as [`run_with_refresh`] runs it.
+type Dialogue<'a> = dyn FnMut(&Sasl, &mut Vec<Step>) -> Result<Outcome, MailError> + 'a;
+
+fn run_with_refresh_dyn(
+    http: &dyn Http,
+    server: &Server,
+    login: &Login,
+    dialogue: &mut Dialogue<'_>,
+) -> Result<Report, MailFailure> {
     // The SASL core checks user and host; a placeholder token lets it do so
     // before any refresh, so bad input costs no token request.
     Sasl::new(&login.user, server, "placeholder")?;

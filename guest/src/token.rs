@@ -8,13 +8,12 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use oauth2::basic::{
-    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
-    BasicTokenType,
+    BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType,
 };
 use oauth2::{
     AccessToken, AuthType, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet, EndpointSet,
-    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken,
-    TokenResponse, TokenUrl,
+    ErrorResponse, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
+    StandardRevocableToken, TokenResponse, TokenUrl,
 };
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -127,8 +126,57 @@ impl TokenResponse for MailTokenResponse {
     }
 }
 
+/// A token endpoint's OAuth error response (RFC 6749 §5.2), read as `oauth2`'s
+/// `BasicErrorResponse` reads it: `error` a required string, taken as it is;
+/// `error_description` and `error_uri` optional strings (`null` is absent).
+#[derive(Serialize)]
+pub(crate) struct MailErrorResponse {
+    error: String,
+    error_description: Option<String>,
+}
+
+impl fmt::Debug for MailErrorResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MailErrorResponse { .. }")
+    }
+}
+
+impl fmt::Display for MailErrorResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.error)
+    }
+}
+
+impl ErrorResponse for MailErrorResponse {}
+
+impl<'de> Deserialize<'de> for MailErrorResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let members = members_once(deserializer, &["error", "error_description", "error_uri"])?;
+        members
+            .and_then(MailErrorResponse::from_members)
+            .ok_or_else(|| D::Error::custom("not an RFC 6749 error response"))
+    }
+}
+
+impl MailErrorResponse {
+    fn from_members(mut members: Vec<Option<Member>>) -> Option<Self> {
+        let mut text = |at: usize| match members[at].take() {
+            None | Some(Member::Null) => Some(None),
+            Some(Member::Text(text)) => Some(Some(text)),
+            Some(_) => None,
+        };
+        let error = text(0)??;
+        let error_description = text(1)?;
+        text(2)?;
+        Some(MailErrorResponse {
+            error,
+            error_description,
+        })
+    }
+}
+
 type OAuthClient = oauth2::Client<
-    BasicErrorResponse,
+    MailErrorResponse,
     MailTokenResponse,
     BasicTokenIntrospectionResponse,
     StandardRevocableToken,
@@ -456,7 +504,7 @@ fn aadsts_codes(text: &str) -> impl Iterator<Item = u32> + '_ {
 }
 
 fn map_request_error(
-    error: RequestTokenError<AdapterError, BasicErrorResponse>,
+    error: RequestTokenError<AdapterError, MailErrorResponse>,
     adapter: &OAuthHttp<'_>,
     secrets: &[&str],
 ) -> Error {
@@ -466,8 +514,8 @@ fn map_request_error(
     match error {
         RequestTokenError::Request(AdapterError::Host(host)) => Error::Http(host),
         RequestTokenError::ServerResponse(response) => classify(
-            response.error().as_ref(),
-            response.error_description().map(String::as_str),
+            &response.error,
+            response.error_description.as_deref(),
             secrets,
         ),
         _ => match adapter.last_response() {

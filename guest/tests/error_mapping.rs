@@ -194,3 +194,26 @@ fn host_failures_surface_with_their_reason() {
         }
     }
 }
+
+#[test]
+fn error_codes_are_taken_as_they_are_and_malformed_members_refused() {
+    // The code is compared case-sensitively (RFC 6749 codes are lowercase).
+    let error = refresh_answering(json(400, r#"{"error":"INVALID_Grant","error_uri":null}"#));
+    assert_eq!(
+        error,
+        Error::ProviderError(ProviderFailure {
+            code: "INVALID_Grant".into(),
+            description: None,
+        })
+    );
+    // A member of the wrong type, or given twice, is no OAuth error response.
+    for body in [
+        r#"{"error":"invalid_grant","error_uri":7}"#,
+        r#"{"error":"invalid_grant","error_description":["x"]}"#,
+        r#"{"error":"invalid_grant","error":"invalid_request"}"#,
+        r#"{"error":null}"#,
+    ] {
+        let (status, _) = invalid_response(refresh_answering(json(400, body)));
+        assert_eq!(status, 400, "{body}");
+    }
+}

@@ -61,7 +61,7 @@ fn main() {
     println!("mail-oauth component benchmark (medians)");
     println!(
         "{:<44} {:>10} KiB",
-        "component size (release)",
+        "component size (component profile)",
         bytes.len() / 1024
     );
 

@@ -466,7 +466,8 @@ fn map_io(io: &io::Error, target: &str) -> HttpError {
 
 /// The first error of type `T` in the chain of what `err` wraps (rustls
 /// reports handshake failures as an `io::Error` wrapping a `rustls::Error`).
-fn find_source<T: StdError + 'static>(err: &io::Error) -> Option<&T> {
+/// Shared with the mail transport, which meets the same wrapping.
+pub(crate) fn find_source<T: StdError + 'static>(err: &io::Error) -> Option<&T> {
     let mut current: Option<&(dyn StdError + 'static)> = match err.get_ref() {
         Some(inner) => Some(inner),
         None => None,

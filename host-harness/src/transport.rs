@@ -19,7 +19,6 @@
 //! Error texts name the target host and port, never a byte that was read or
 //! written: the dialogue carries tokens.
 
-use std::error::Error as StdError;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv6Addr, Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
@@ -34,6 +33,7 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
 use crate::egress::{AddressClass, EgressPolicy};
+use crate::http_client::find_source;
 
 /// How much one socket read may bring in at most. Lines and literals are
 /// assembled from chunks of this size, so a server sending an endless line
@@ -886,21 +886,6 @@ fn map_io(err: &io::Error, target: &str, phase: Phase) -> TransportError {
         ) => TransportError::Refused(format!("cannot connect to {target}: {err}")),
         (kind, _) => TransportError::Other(format!("I/O error with {target}: {kind}")),
     }
-}
-
-/// The first error of type `T` in the chain of what `err` wraps.
-fn find_source<T: StdError + 'static>(err: &io::Error) -> Option<&T> {
-    let mut current: Option<&(dyn StdError + 'static)> = match err.get_ref() {
-        Some(inner) => Some(inner),
-        None => None,
-    };
-    while let Some(e) = current {
-        if let Some(found) = e.downcast_ref::<T>() {
-            return Some(found);
-        }
-        current = e.source();
-    }
-    None
 }
 
 #[cfg(test)]

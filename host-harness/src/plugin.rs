@@ -501,7 +501,7 @@ impl Session {
     }
 
     /// Time this session's calls spent in host imports (HTTP, sockets).
-    pub fn host_time(&self) -> Duration {
+    pub fn total_host_time(&self) -> Duration {
         self.store.data().meter.total_host_time
     }
 

@@ -307,7 +307,7 @@ impl TenantHost {
         let (result, host) = match plugin.session_with(config) {
             Ok(mut session) => {
                 let r = f(&mut session);
-                (r, session.host_time())
+                (r, session.total_host_time())
             }
             Err(e) => (Err(E::from(e)), Duration::ZERO),
         };

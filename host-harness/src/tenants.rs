@@ -273,6 +273,11 @@ impl TenantHost {
             .is_some()
     }
 
+    /// Calls in progress, all tenants.
+    pub fn calls_in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
     /// How many tenants are registered.
     pub fn tenant_count(&self) -> usize {
         self.tenants.read().unwrap_or_else(|p| p.into_inner()).len()

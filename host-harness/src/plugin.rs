@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, HasSelf, Linker, Resource, ResourceTable};
+use wasmtime::component::{
+    Component, HasSelf, Instance, InstancePre, Linker, Resource, ResourceTable,
+};
 use wasmtime::{Engine, Store, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -43,7 +45,9 @@ mod bindings {
     });
 }
 
-use bindings::exports::mail_oauth::plugin::mail as wit_mail;
+use bindings::exports::mail_oauth::plugin::{
+    mail as wit_mail, oauth as wit_oauth, sasl as wit_sasl,
+};
 use bindings::mail_oauth::plugin::{http as wit_http, transport as wit_transport, types as wit};
 
 /// Where the `mail-oauth` CLI and the tests find the component when no path
@@ -74,9 +78,19 @@ pub enum LoadSource {
 /// instantiate many times, from many threads.
 pub struct Plugin {
     runtime: Arc<Runtime>,
-    pre: bindings::PluginPre<HostState>,
+    pre: InstancePre<HostState>,
+    exports: Arc<ExportIndices>,
     source: LoadSource,
     digest: [u8; 32],
+}
+
+/// Where each exported interface's functions are, resolved once per load.
+/// A session type-checks an interface's functions (a walk over their WIT
+/// types) only when it first calls into that interface.
+struct ExportIndices {
+    oauth: wit_oauth::GuestIndices,
+    sasl: wit_sasl::GuestIndices,
+    mail: wit_mail::GuestIndices,
 }
 
 /// What one session may do and use.
@@ -338,13 +352,33 @@ impl Plugin {
         let mut linker = Linker::<HostState>::new(engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         bindings::Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
-        let pre = bindings::PluginPre::new(linker.instantiate_pre(&component)?)?;
-        Ok(Self {
+        let pre = linker.instantiate_pre(&component)?;
+        let exports = Arc::new(ExportIndices {
+            oauth: wit_oauth::GuestIndices::new(&pre)?,
+            sasl: wit_sasl::GuestIndices::new(&pre)?,
+            mail: wit_mail::GuestIndices::new(&pre)?,
+        });
+        let plugin = Self {
             runtime: runtime.clone(),
             pre,
+            exports,
             source,
             digest: Sha256::digest(bytes).into(),
-        })
+        };
+        // Type-check every export now, once: a component built against
+        // another contract fails here rather than on its first call.
+        let mut probe = plugin.session_with(SessionConfig {
+            http: Arc::new(HttpClient::new(
+                crate::egress::EgressPolicy::deny_all(),
+                crate::http_client::HttpLimits::default(),
+            )),
+            transports: None,
+            limits: CallLimits::default(),
+        })?;
+        probe.oauth()?;
+        probe.sasl()?;
+        probe.mail()?;
+        Ok(plugin)
     }
 
     /// Whether this load compiled the component or used the cache.
@@ -424,6 +458,10 @@ impl Plugin {
         Ok(Session {
             store,
             instance,
+            exports: self.exports.clone(),
+            oauth: None,
+            sasl: None,
+            mail: None,
             tick,
         })
     }
@@ -486,11 +524,42 @@ fn deserialize_artifact(engine: &Engine, path: &Path) -> anyhow::Result<Componen
 /// One instance of the component in its own store.
 pub struct Session {
     store: Store<HostState>,
-    instance: bindings::Plugin,
+    instance: Instance,
+    exports: Arc<ExportIndices>,
+    oauth: Option<wit_oauth::Guest>,
+    sasl: Option<wit_sasl::Guest>,
+    mail: Option<wit_mail::Guest>,
     tick: Option<Duration>,
 }
 
 impl Session {
+    fn oauth(&mut self) -> wasmtime::Result<wit_oauth::Guest> {
+        if let Some(guest) = &self.oauth {
+            return Ok(guest.clone());
+        }
+        let guest = self.exports.oauth.load(&mut self.store, &self.instance)?;
+        self.oauth = Some(guest.clone());
+        Ok(guest)
+    }
+
+    fn sasl(&mut self) -> wasmtime::Result<wit_sasl::Guest> {
+        if let Some(guest) = &self.sasl {
+            return Ok(guest.clone());
+        }
+        let guest = self.exports.sasl.load(&mut self.store, &self.instance)?;
+        self.sasl = Some(guest.clone());
+        Ok(guest)
+    }
+
+    fn mail(&mut self) -> wasmtime::Result<wit_mail::Guest> {
+        if let Some(guest) = &self.mail {
+            return Ok(guest.clone());
+        }
+        let guest = self.exports.mail.load(&mut self.store, &self.instance)?;
+        self.mail = Some(guest.clone());
+        Ok(guest)
+    }
+
     /// Restarts the per-call limits: each export call gets the full budget.
     fn begin(&mut self) {
         self.store.data_mut().meter.start();
@@ -508,10 +577,7 @@ impl Session {
     /// The built-in provider presets.
     pub fn providers(&mut self) -> Result<Vec<Provider>, Error> {
         self.begin();
-        let list = self
-            .instance
-            .mail_oauth_plugin_oauth()
-            .call_providers(&mut self.store)?;
+        let list = self.oauth()?.call_providers(&mut self.store)?;
         Ok(list.into_iter().map(provider_from_wit).collect())
     }
 
@@ -527,20 +593,14 @@ impl Session {
 
     fn preset(&mut self, kind: wit::PresetKind) -> Result<Provider, Error> {
         self.begin();
-        let p = self
-            .instance
-            .mail_oauth_plugin_oauth()
-            .call_preset(&mut self.store, &kind)??;
+        let p = self.oauth()?.call_preset(&mut self.store, &kind)??;
         Ok(provider_from_wit(p))
     }
 
     /// OIDC / RFC 8414 discovery from an issuer URL.
     pub fn discover(&mut self, issuer: &str) -> Result<Provider, Error> {
         self.begin();
-        let p = self
-            .instance
-            .mail_oauth_plugin_oauth()
-            .call_discover(&mut self.store, issuer)??;
+        let p = self.oauth()?.call_discover(&mut self.store, issuer)??;
         Ok(provider_from_wit(p))
     }
 
@@ -556,15 +616,12 @@ impl Session {
             scopes: options.scopes.clone(),
             login_hint: options.login_hint.clone(),
         };
-        let p = self
-            .instance
-            .mail_oauth_plugin_oauth()
-            .call_begin_authorization(
-                &mut self.store,
-                &provider_to_wit(provider),
-                &client_to_wit(client),
-                &options,
-            )??;
+        let p = self.oauth()?.call_begin_authorization(
+            &mut self.store,
+            &provider_to_wit(provider),
+            &client_to_wit(client),
+            &options,
+        )??;
         Ok(PendingAuthorization {
             url: p.url,
             state: Secret::new(p.state),
@@ -593,17 +650,14 @@ impl Session {
             redirect_uri: pending.redirect_uri.clone(),
             scopes: pending.scopes.clone(),
         };
-        let t = self
-            .instance
-            .mail_oauth_plugin_oauth()
-            .call_complete_authorization(
-                &mut self.store,
-                &provider_to_wit(provider),
-                &client_to_wit(client),
-                &pending,
-                callback,
-                now,
-            )??;
+        let t = self.oauth()?.call_complete_authorization(
+            &mut self.store,
+            &provider_to_wit(provider),
+            &client_to_wit(client),
+            &pending,
+            callback,
+            now,
+        )??;
         Ok(tokens_from_wit(t))
     }
 
@@ -616,7 +670,7 @@ impl Session {
         now: u64,
     ) -> Result<TokenSet, Error> {
         self.begin();
-        let t = self.instance.mail_oauth_plugin_oauth().call_refresh(
+        let t = self.oauth()?.call_refresh(
             &mut self.store,
             &provider_to_wit(provider),
             &client_to_wit(client),
@@ -637,7 +691,7 @@ impl Session {
         skew: u32,
     ) -> Result<(TokenSet, bool), Error> {
         self.begin();
-        let f = self.instance.mail_oauth_plugin_oauth().call_ensure_fresh(
+        let f = self.oauth()?.call_ensure_fresh(
             &mut self.store,
             &provider_to_wit(provider),
             &client_to_wit(client),
@@ -661,7 +715,7 @@ impl Session {
             TokenKind::AccessToken => wit::TokenKind::AccessToken,
             TokenKind::RefreshToken => wit::TokenKind::RefreshToken,
         };
-        self.instance.mail_oauth_plugin_oauth().call_revoke(
+        self.oauth()?.call_revoke(
             &mut self.store,
             &provider_to_wit(provider),
             &client_to_wit(client),
@@ -674,11 +728,9 @@ impl Session {
     /// The XOAUTH2 initial client response (base64).
     pub fn xoauth2(&mut self, user: &str, access_token: &Secret) -> Result<Secret, Error> {
         self.begin();
-        let s = self.instance.mail_oauth_plugin_sasl().call_xoauth2(
-            &mut self.store,
-            user,
-            access_token.expose(),
-        )??;
+        let s = self
+            .sasl()?
+            .call_xoauth2(&mut self.store, user, access_token.expose())??;
         Ok(Secret::new(s))
     }
 
@@ -691,7 +743,7 @@ impl Session {
         access_token: &Secret,
     ) -> Result<Secret, Error> {
         self.begin();
-        let s = self.instance.mail_oauth_plugin_sasl().call_oauthbearer(
+        let s = self.sasl()?.call_oauthbearer(
             &mut self.store,
             user,
             host,
@@ -705,8 +757,7 @@ impl Session {
     pub fn parse_sasl_failure(&mut self, challenge: &str) -> Result<SaslFailure, Error> {
         self.begin();
         let f = self
-            .instance
-            .mail_oauth_plugin_sasl()
+            .sasl()?
             .call_parse_failure(&mut self.store, challenge)??;
         Ok(SaslFailure {
             status: f.status,
@@ -724,7 +775,7 @@ impl Session {
         login: &MailLogin,
     ) -> Result<MailReport, MailFailure> {
         self.begin();
-        let r = self.instance.mail_oauth_plugin_mail().call_verify_imap(
+        let r = self.mail()?.call_verify_imap(
             &mut self.store,
             &server_to_wit(server),
             &login_to_wit(login),
@@ -739,7 +790,7 @@ impl Session {
         login: &MailLogin,
     ) -> Result<MailReport, MailFailure> {
         self.begin();
-        let r = self.instance.mail_oauth_plugin_mail().call_verify_pop3(
+        let r = self.mail()?.call_verify_pop3(
             &mut self.store,
             &server_to_wit(server),
             &login_to_wit(login),
@@ -754,7 +805,7 @@ impl Session {
         login: &MailLogin,
     ) -> Result<MailReport, MailFailure> {
         self.begin();
-        let r = self.instance.mail_oauth_plugin_mail().call_verify_smtp(
+        let r = self.mail()?.call_verify_smtp(
             &mut self.store,
             &server_to_wit(server),
             &login_to_wit(login),
@@ -778,15 +829,12 @@ impl Session {
             send_as: message.send_as,
             now: message.now,
         };
-        let r = self
-            .instance
-            .mail_oauth_plugin_mail()
-            .call_send_test_message(
-                &mut self.store,
-                &server_to_wit(server),
-                &login_to_wit(login),
-                &message,
-            )?;
+        let r = self.mail()?.call_send_test_message(
+            &mut self.store,
+            &server_to_wit(server),
+            &login_to_wit(login),
+            &message,
+        )?;
         mail_result(r)
     }
 }

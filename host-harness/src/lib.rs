@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod egress;
 pub mod error;
 pub mod http_client;
+pub mod lock;
 pub mod model;
 pub mod plugin;
 pub mod store;

@@ -2,10 +2,11 @@
 //! of a process and across the processes that share a store directory.
 //!
 //! With refresh-token rotation, two refreshes of one account with the same
-//! refresh token kill the grant: the provider takes the second use for a
-//! stolen token and revokes everything. So whoever refreshes an account
-//! holds its lock from reading the stored tokens to storing the new ones,
-//! and whoever waited re-reads the store and uses that result.
+//! refresh token fail the second one (`invalid_grant`), and a provider may
+//! take the second use for a stolen token and revoke the whole grant (the
+//! test provider does). So whoever refreshes an account holds its lock from
+//! reading the stored tokens to storing the new ones, and whoever waited
+//! re-reads the store and uses that result.
 //!
 //! A lock has two layers, taken in this order:
 //!

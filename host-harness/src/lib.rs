@@ -8,6 +8,7 @@ pub mod engine;
 pub mod error;
 pub mod http_client;
 pub mod limits;
+pub mod lock;
 pub mod model;
 pub mod plugin;
 pub mod store;

@@ -151,10 +151,15 @@ impl From<wasmtime::Error> for Error {
     fn from(e: wasmtime::Error) -> Self {
         // A limit's error travels inside the trap, under wasmtime's
         // backtrace context.
-        match e.downcast_ref::<LimitExceeded>() {
-            Some(limit) => Error::Limit(limit.clone()),
-            None => Error::Trap(e.into()),
+        if let Some(limit) = e.downcast_ref::<LimitExceeded>() {
+            return Error::Limit(limit.clone());
         }
+        if let Some(full) = e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>() {
+            return Error::Limit(LimitExceeded::PoolFull {
+                detail: full.to_string(),
+            });
+        }
+        Error::Trap(e.into())
     }
 }
 

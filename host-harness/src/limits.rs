@@ -81,6 +81,13 @@ pub enum LimitExceeded {
         /// The cap.
         limit: Duration,
     },
+    /// Every instance slot of the runtime's pool is taken by calls in
+    /// flight; nothing ran. Retry, or give the pool more slots.
+    #[error("no free instance slot: {detail}")]
+    PoolFull {
+        /// wasmtime's description of the exhausted resource.
+        detail: String,
+    },
     /// The guest passed more data through host imports than allowed.
     #[error("the call passed more than {limit} bytes through host imports")]
     HostcallData {
@@ -98,6 +105,7 @@ impl LimitExceeded {
             LimitExceeded::GuestTime { .. } => "limit_guest_time",
             LimitExceeded::CallTime { .. } => "limit_call_time",
             LimitExceeded::HostcallData { .. } => "limit_hostcall_data",
+            LimitExceeded::PoolFull { .. } => "pool_full",
         }
     }
 }

@@ -162,6 +162,9 @@ pub struct Health {
     pub tenants: usize,
     /// Calls in progress, all tenants.
     pub calls_in_flight: usize,
+    /// Component instances alive in the pool (calls in flight plus this
+    /// probe), when the runtime pools.
+    pub pooled_instances: Option<u64>,
 }
 
 /// How a [`TenantHost`] loads components and verifies mail servers.
@@ -333,7 +336,7 @@ impl TenantHost {
     pub fn health(&self) -> Health {
         let (plugin, generation) = self.plugin();
         let started = Instant::now();
-        let problem = probe(&plugin).err();
+        let (problem, pooled_instances) = probe(&plugin);
         Health {
             ok: problem.is_none(),
             problem,
@@ -341,6 +344,7 @@ impl TenantHost {
             probe_time: started.elapsed(),
             tenants: self.tenant_count(),
             calls_in_flight: self.in_flight.load(Ordering::Relaxed),
+            pooled_instances,
         }
     }
 }
@@ -353,8 +357,15 @@ fn info(plugin: &Plugin, generation: u64) -> ComponentInfo {
     }
 }
 
-/// The health probe: a call with a known answer, no network.
-fn probe(plugin: &Plugin) -> Result<(), String> {
+/// The health probe: a call with a known answer, no network; and the pool's
+/// live instance count, read while the probe holds a slot.
+fn probe(plugin: &Plugin) -> (Option<String>, Option<u64>) {
+    let mut pooled = None;
+    let problem = probe_call(plugin, &mut pooled).err();
+    (problem, pooled)
+}
+
+fn probe_call(plugin: &Plugin, pooled: &mut Option<u64>) -> Result<(), String> {
     use base64::Engine as _;
     let http = Arc::new(HttpClient::new(
         EgressPolicy::deny_all(),
@@ -367,6 +378,11 @@ fn probe(plugin: &Plugin) -> Result<(), String> {
             limits: CallLimits::default(),
         })
         .map_err(|e| format!("cannot instantiate the component: {e}"))?;
+    *pooled = plugin
+        .runtime()
+        .engine()
+        .pooling_allocator_metrics()
+        .map(|m| m.component_instances());
     let user = "health@mail-oauth.invalid";
     let got = session
         .xoauth2(user, &Secret::new("probe".to_owned()))

@@ -94,6 +94,54 @@ fn replacing_the_component_lets_calls_in_flight_finish_on_the_old_version() {
 }
 
 #[test]
+fn a_full_pool_refuses_new_calls_with_a_typed_error_until_a_slot_frees() {
+    let host = host_with(&component_bytes(), 2);
+    let (first, first_in, first_go) = gated_issuer();
+    let (second, second_in, second_go) = gated_issuer();
+    let mut policy = EgressPolicy::deny_all().allow_loopback(true);
+    for issuer in [&first, &second] {
+        policy = policy.allow_origin(issuer).unwrap();
+    }
+    host.add_tenant(
+        "acme",
+        TenantConfig {
+            http_policy: policy,
+            ..TenantConfig::deny_all()
+        },
+    );
+    std::thread::scope(|scope| {
+        let a = scope.spawn(|| host.call("acme", |s| s.discover(&first)).unwrap());
+        let b = scope.spawn(|| host.call("acme", |s| s.discover(&second)).unwrap());
+        first_in.recv().unwrap();
+        second_in.recv().unwrap();
+        // Both slots are held by calls blocked in the HTTP import.
+        let err = host
+            .call("acme", |s| s.xoauth2("a@acme.test", &Secret::new("t")))
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(err.kind(), "pool_full", "{err}");
+        let health = host.health();
+        assert!(!health.ok, "no slot for the probe either: {health:?}");
+        first_go.send(()).unwrap();
+        second_go.send(()).unwrap();
+        a.join().unwrap().expect("the first call completes");
+        b.join().unwrap().expect("the second call completes");
+    });
+    // Slots are free again.
+    let health = host.health();
+    assert!(health.ok, "{health:?}");
+    assert_eq!(
+        health.pooled_instances,
+        Some(1),
+        "only the probe's own instance"
+    );
+    assert_eq!(
+        host.metrics("acme").unwrap().failures.get("pool_full"),
+        Some(&1)
+    );
+}
+
+#[test]
 fn a_broken_replacement_keeps_the_current_version() {
     let host = host_with(&component_bytes(), 4);
     let before = host.component();

@@ -72,17 +72,26 @@ fn main() -> anyhow::Result<()> {
 
     // Each call runs in a fresh instance under the tenant's policy and limits.
     let token = Secret::new("ya29.example-access-token".to_owned());
-    for (tenant, user) in [("acme", "alice@acme.example"), ("globex", "bob@globex.example")] {
+    for (tenant, user) in [
+        ("acme", "alice@acme.example"),
+        ("globex", "bob@globex.example"),
+    ] {
         let answer = host
             .call(tenant, |s| s.xoauth2(user, &token))
             .expect("registered tenant")?;
-        println!("{tenant}: XOAUTH2 response of {} bytes", answer.expose().len());
+        println!(
+            "{tenant}: XOAUTH2 response of {} bytes",
+            answer.expose().len()
+        );
     }
     // A typed error is counted under its kind; the next call is unaffected.
     let refused = host
         .call("acme", |s| s.xoauth2("alice\r\n@acme.example", &token))
         .expect("registered tenant");
-    println!("acme: CR/LF in the user name -> {}", refused.unwrap_err().kind());
+    println!(
+        "acme: CR/LF in the user name -> {}",
+        refused.unwrap_err().kind()
+    );
 
     let metrics = host.metrics("acme").expect("registered tenant");
     println!(

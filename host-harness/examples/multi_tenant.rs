@@ -71,7 +71,7 @@ fn main() -> anyhow::Result<()> {
     );
 
     // Each call runs in a fresh instance under the tenant's policy and limits.
-    let token = Secret::new("ya29.example-access-token".to_owned());
+    let token = Secret::new("example-access-token".to_owned());
     for (tenant, user) in [
         ("acme", "alice@acme.example"),
         ("globex", "bob@globex.example"),

@@ -14,6 +14,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use wasmparser::{Parser, Payload, Validator, WasmFeatures};
 
@@ -170,8 +171,11 @@ pub fn validate(bytes: &[u8]) -> Result<(), OptimizeError> {
 /// Runs `program` (`wasm-opt`) with [`WASM_OPT_ARGS`] on a core module, through
 /// two files in the system's temporary directory.
 pub fn wasm_opt(program: &Path, module: &[u8]) -> Result<Vec<u8>, OptimizeError> {
+    // Unique per process and per call: tests call this from parallel threads.
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
     let dir = std::env::temp_dir();
-    let stem = format!("mail-oauth-optimize-{}", std::process::id());
+    let stem = format!("mail-oauth-optimize-{}-{call}", std::process::id());
     let input = dir.join(format!("{stem}.in.wasm"));
     let output = dir.join(format!("{stem}.out.wasm"));
     let result = (|| {

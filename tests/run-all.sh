@@ -84,8 +84,10 @@ examples() {
 step fmt cargo fmt --all --check
 step component cargo build -p mail-oauth-guest --target wasm32-wasip2 --profile component
 step clippy cargo clippy --workspace --all-targets -- -D warnings
-step clippy-wasm cargo clippy -p mail-oauth-guest --target wasm32-wasip2 -- -D warnings
+step hostile cargo build -p mail-oauth-hostile --target wasm32-wasip2 --release   # the sandbox tests' attacker
+step clippy-wasm cargo clippy -p mail-oauth-guest -p mail-oauth-hostile --target wasm32-wasip2 -- -D warnings
 step cli-build cargo build -p mail-oauth-host    # target/debug/mail-oauth, used by the CLI tests
+step example-multi-tenant cargo run -q -p mail-oauth-host --example multi_tenant
 step cargo-test cargo_test
 step examples examples
 

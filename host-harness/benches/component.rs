@@ -14,7 +14,7 @@ use mail_oauth_host::egress::EgressPolicy;
 use mail_oauth_host::http_client::{HttpClient, HttpLimits};
 use mail_oauth_host::model::{AuthorizationOptions, Client, Secret};
 use mail_oauth_host::plugin::DEFAULT_COMPONENT_PATH;
-use mail_oauth_host::{LoadOptions, Plugin};
+use mail_oauth_host::{CallLimits, EngineOptions, LoadOptions, Plugin, Runtime, SessionConfig};
 
 /// Median per-iteration time of `f` over `batches` batches of `iters` calls.
 fn median(batches: usize, iters: u32, mut f: impl FnMut()) -> Duration {
@@ -142,6 +142,34 @@ fn main() {
         "{:<44} {:>14}",
         "oauth.begin-authorization per call",
         fmt(begin)
+    );
+
+    // The multi-tenant engine: pooling allocator and epoch interruption.
+    let runtime = Arc::new(Runtime::new(EngineOptions::multi_tenant(1_000)).expect("pool"));
+    let pooled = Plugin::load_into(&runtime, &bytes, &options).expect("loads");
+    let config = SessionConfig {
+        http: http.clone(),
+        transports: None,
+        limits: CallLimits::default(),
+    };
+    let pooled_instantiate = median(31, 200, || {
+        black_box(pooled.session_with(config.clone()).expect("instantiates"));
+    });
+    println!(
+        "{:<44} {:>14}   ({:.1}x on-demand)",
+        "instantiate, pooling allocator",
+        fmt(pooled_instantiate),
+        pooled_instantiate.as_secs_f64() / instantiate.as_secs_f64()
+    );
+    let mut session = pooled.session_with(config.clone()).expect("instantiates");
+    let pooled_xoauth2 = median(31, 2000, || {
+        black_box(session.xoauth2(user, &token).expect("encodes"));
+    });
+    println!(
+        "{:<44} {:>14}   ({:.1}x native)",
+        "sasl.xoauth2, pooled + epoch deadline",
+        fmt(pooled_xoauth2),
+        pooled_xoauth2.as_secs_f64() / native.as_secs_f64()
     );
     let _ = std::fs::remove_dir_all(cache);
 }

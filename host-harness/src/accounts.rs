@@ -3,6 +3,14 @@
 //!
 //! This is what the `mail-oauth` CLI does, as a library, so that a platform
 //! (or a test) can do the same without spawning the CLI.
+//!
+//! Concurrent refreshes: every operation that may refresh an account's
+//! tokens (or replace them) holds the account's lock
+//! ([`AccountStore::lock_account`]) from reading the stored tokens to
+//! storing the new ones, so that threads and processes sharing a store
+//! never present one refresh token twice (with rotation, the second use
+//! kills the grant). A caller that waited re-reads the store and, when the
+//! tokens changed meanwhile, uses them instead of refreshing again.
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -13,6 +21,7 @@ use rustls::ClientConfig;
 use crate::egress::EgressPolicy;
 use crate::error::{Error, MailFailure, OAuthError};
 use crate::http_client::{HttpClient, HttpLimits};
+use crate::lock::{AccountLock, DEFAULT_LOCK_TIMEOUT};
 use crate::model::{
     AuthorizationOptions, Client, Credentials, MailLogin, MailProtocol, MailReport, Mechanism,
     PendingAuthorization, Provider, Refreshable, Secret, Server, TestMessage, TokenKind, TokenSet,
@@ -43,7 +52,7 @@ pub enum AccountError {
     Plugin(#[from] Error),
     /// The store failed.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     /// No such account.
     #[error("no account named {0:?}: run `mail-oauth authorize --account {0}` first")]
     UnknownAccount(String),
@@ -58,6 +67,29 @@ pub enum AccountError {
         "no pending authorization for {0:?} (it expired or was already completed): run `mail-oauth authorize --no-listen` again"
     )]
     NoPendingAuthorization(String),
+    /// Another thread or process kept the account's lock (a refresh, or a
+    /// mail session that may refresh) for longer than the lock timeout
+    /// ([`Accounts::with_lock_timeout`]); nothing was changed. Trying again
+    /// later is safe.
+    #[error(
+        "account {account:?} is busy: another caller held its refresh lock for more than {} s; try again",
+        waited.as_secs_f64()
+    )]
+    Busy {
+        /// The account.
+        account: String,
+        /// How long this caller waited.
+        waited: Duration,
+    },
+}
+
+impl From<StoreError> for AccountError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Busy { account, waited } => AccountError::Busy { account, waited },
+            other => AccountError::Store(other),
+        }
+    }
 }
 
 impl AccountError {
@@ -70,6 +102,7 @@ impl AccountError {
             AccountError::NoMailServer(_) => "no_mail_server",
             AccountError::TlsRoots(_) => "tls_roots",
             AccountError::NoPendingAuthorization(_) => "no_pending_authorization",
+            AccountError::Busy { .. } => "busy",
         }
     }
 
@@ -90,7 +123,21 @@ pub fn unix_now() -> u64 {
         .as_secs()
 }
 
+/// Whether `tokens` stay valid for more than `skew` seconds after `now`
+/// (an unknown expiry counts as valid). The component's `ensure-fresh`
+/// applies the same rule; the host checks it first to skip the lock and the
+/// component when no refresh is due.
+fn fresh_enough(tokens: &TokenSet, now: u64, skew: u32) -> bool {
+    tokens
+        .expires_at
+        .is_none_or(|at| at > now.saturating_add(u64::from(skew)))
+}
+
 /// The CLI's account operations over one plugin and one store.
+///
+/// `Sync`: share one between threads. Refreshes of one account are
+/// serialized (see the module documentation); different accounts never wait
+/// for each other.
 pub struct Accounts {
     plugin: Arc<Plugin>,
     store: AccountStore,
@@ -98,6 +145,8 @@ pub struct Accounts {
     /// Loaded on the first mail operation: reading the system's roots costs
     /// milliseconds, and OAuth-only operations never need them.
     tls: OnceLock<Arc<ClientConfig>>,
+    /// How long to wait for an account's lock.
+    lock_timeout: Duration,
 }
 
 impl Accounts {
@@ -108,7 +157,20 @@ impl Accounts {
             store,
             network,
             tls: OnceLock::new(),
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
         }
+    }
+
+    /// How long an operation waits for an account's lock before failing with
+    /// [`AccountError::Busy`] (default [`DEFAULT_LOCK_TIMEOUT`], 60 s).
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// Takes account `name`'s lock (see [`AccountStore::lock_account`]).
+    pub fn lock(&self, name: &str) -> Result<AccountLock<'_>, AccountError> {
+        Ok(self.store.lock_account(name, self.lock_timeout)?)
     }
 
     /// The store.
@@ -204,6 +266,10 @@ impl Accounts {
             created_at: now,
             updated_at: now,
         };
+        // Under the lock: a refresh of the old grant still in flight must
+        // not store its result over the new tokens. Its caller, or any
+        // waiter, then sees tokens changed and uses them.
+        let _lock = self.lock(&account.name)?;
         self.store.put_account(&account)?;
         Ok(account)
     }
@@ -230,14 +296,32 @@ impl Accounts {
     }
 
     /// A token set valid for at least `skew` more seconds, refreshed (and
-    /// stored) when needed or when `force` is set.
+    /// stored) when needed or when `force` is set. The flag is true when
+    /// this call refreshed.
+    ///
+    /// One refresh at a time per account, across threads and processes:
+    /// a refresh happens under the account's lock, and a caller that had to
+    /// wait for it re-reads the store. When the tokens changed while it
+    /// waited (another caller refreshed, or the account was authorized
+    /// again) and are not expired, it returns them without refreshing,
+    /// `force` or not: a forced refresh is satisfied by one that happened
+    /// after the call began. [`AccountError::Busy`] when the lock cannot be
+    /// had within the lock timeout.
     pub fn fresh_tokens(
         &self,
         name: &str,
         skew: u32,
         force: bool,
     ) -> Result<(Account, bool), AccountError> {
+        let seen = self.get(name)?;
+        if !force && fresh_enough(&seen.tokens, unix_now(), skew) {
+            return Ok((seen, false));
+        }
+        let _lock = self.lock(name)?;
         let mut account = self.get(name)?;
+        if account.tokens != seen.tokens && fresh_enough(&account.tokens, unix_now(), 0) {
+            return Ok((account, false));
+        }
         let mut s = self
             .plugin
             .session(self.http_for_provider(&account.provider))?;
@@ -276,8 +360,10 @@ impl Accounts {
 
     /// Revokes the account's grant at the provider: the refresh token when
     /// there is one (which ends the grant), else the access token. The local
-    /// record is kept; `remove` deletes it.
+    /// record is kept; `remove` deletes it. Under the account's lock, so it
+    /// revokes the current refresh token, not one a refresh is replacing.
     pub fn revoke(&self, name: &str) -> Result<TokenKind, AccountError> {
+        let _lock = self.lock(name)?;
         let account = self.get(name)?;
         let mut s = self
             .plugin
@@ -290,9 +376,13 @@ impl Accounts {
         Ok(kind)
     }
 
-    /// Deletes the local record.
+    /// Deletes the local record (after any refresh in progress), and the
+    /// account's lock file.
     pub fn remove(&self, name: &str) -> Result<bool, AccountError> {
-        Ok(self.store.remove_account(name)?)
+        let lock = self.lock(name)?;
+        let removed = self.store.remove_account(name)?;
+        lock.remove_file()?;
+        Ok(removed)
     }
 
     /// The server for `protocol`: `server` when given, else the provider's
@@ -342,6 +432,14 @@ impl Accounts {
 
     /// Runs a mail dialogue for the account with refreshable credentials,
     /// and stores refreshed tokens whatever the outcome.
+    ///
+    /// The component may refresh at any point of the dialogue: before
+    /// connecting when the token has expired, or after the server rejects
+    /// it. So when the account has a refresh token, the whole dialogue runs
+    /// under the account's lock, with the tokens read under it; concurrent
+    /// mail sessions and refreshes of the account wait (a `token` call whose
+    /// stored token is still fresh does not). The lock is bounded by the
+    /// dialogue's own connect and I/O timeouts.
     fn with_mail_session(
         &self,
         name: &str,
@@ -355,7 +453,16 @@ impl Accounts {
             &MailLogin,
         ) -> Result<MailReport, MailFailure>,
     ) -> Result<(Server, MailReport), AccountError> {
-        let account = self.get(name)?;
+        let mut account = self.get(name)?;
+        // Without a refresh token the component cannot refresh: no lock.
+        let _lock = match account.tokens.refresh_token {
+            Some(_) => {
+                let lock = self.lock(name)?;
+                account = self.get(name)?;
+                Some(lock)
+            }
+            None => None,
+        };
         let server = self.mail_server(&account, protocol, server)?;
         let login = MailLogin {
             user: user

@@ -1,6 +1,7 @@
 //! The errors a host sees when it calls the component.
 
 use crate::http_client::HttpError;
+use crate::limits::LimitExceeded;
 use crate::model::TokenSet;
 use crate::transport::TransportError;
 
@@ -136,13 +137,28 @@ pub enum Error {
     /// The component returned a typed error.
     #[error(transparent)]
     OAuth(#[from] OAuthError),
-    /// The component trapped or could not be called (a bug, or a host limit).
+    /// A host limit stopped the call (memory, time, hostcall data). The
+    /// call's instance is gone; the next call works.
+    #[error("the call was stopped: {0}")]
+    Limit(#[from] LimitExceeded),
+    /// The component trapped or could not be called (a bug, or no free slot
+    /// in the instance pool).
     #[error("the component failed: {0:#}")]
-    Trap(#[from] anyhow::Error),
+    Trap(anyhow::Error),
 }
 
 impl From<wasmtime::Error> for Error {
     fn from(e: wasmtime::Error) -> Self {
+        // A limit's error travels inside the trap, under wasmtime's
+        // backtrace context.
+        if let Some(limit) = e.downcast_ref::<LimitExceeded>() {
+            return Error::Limit(limit.clone());
+        }
+        if let Some(full) = e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>() {
+            return Error::Limit(LimitExceeded::PoolFull {
+                detail: full.to_string(),
+            });
+        }
         Error::Trap(e.into())
     }
 }
@@ -152,6 +168,7 @@ impl Error {
     pub fn kind(&self) -> &'static str {
         match self {
             Error::OAuth(e) => e.kind(),
+            Error::Limit(l) => l.kind(),
             Error::Trap(_) => "trap",
         }
     }
@@ -160,7 +177,7 @@ impl Error {
     pub fn oauth(&self) -> Option<&OAuthError> {
         match self {
             Error::OAuth(e) => Some(e),
-            Error::Trap(_) => None,
+            Error::Limit(_) | Error::Trap(_) => None,
         }
     }
 }

@@ -4,12 +4,19 @@
 
 pub mod accounts;
 pub mod egress;
+pub mod engine;
 pub mod error;
 pub mod http_client;
+pub mod limits;
+pub mod lock;
 pub mod model;
 pub mod plugin;
 pub mod store;
+pub mod tenants;
 pub mod transport;
 
+pub use engine::{EngineOptions, PoolingOptions, Runtime};
 pub use error::{Error, OAuthError};
-pub use plugin::{LoadOptions, LoadSource, Plugin, Session};
+pub use limits::{CallLimits, LimitExceeded};
+pub use plugin::{LoadOptions, LoadSource, Plugin, Session, SessionConfig};
+pub use tenants::{HostOptions, TenantConfig, TenantHost, TenantMetrics};

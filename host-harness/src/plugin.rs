@@ -9,15 +9,20 @@
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, HasSelf, Linker, Resource, ResourceTable};
-use wasmtime::{Config, Engine, Store};
+use wasmtime::component::{
+    Component, HasSelf, Instance, InstancePre, Linker, Resource, ResourceTable,
+};
+use wasmtime::{Engine, Store, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use crate::engine::{EngineOptions, Runtime};
 use crate::error::{Error, MailFailure, OAuthError};
 use crate::http_client::{HttpClient, HttpError, HttpRequest};
+use crate::limits::{CallLimits, CallMeter, ticks_for};
 use crate::model::{
     AuthorizationOptions, Client, ClientAuth, Credentials, MailLogin, MailProtocol, MailReport,
     MailServer, Mechanism, PendingAuthorization, Provider, Secret, Server, Step, TestMessage,
@@ -34,10 +39,15 @@ mod bindings {
         // The guest's `connection` handles are host `MailConnection`s in the
         // store's resource table.
         with: { "mail-oauth:plugin/transport.connection": crate::transport::MailConnection },
+        // Every import may trap: a call that passes its hostcall data cap is
+        // stopped, not answered.
+        imports: { default: trappable },
     });
 }
 
-use bindings::exports::mail_oauth::plugin::mail as wit_mail;
+use bindings::exports::mail_oauth::plugin::{
+    mail as wit_mail, oauth as wit_oauth, sasl as wit_sasl,
+};
 use bindings::mail_oauth::plugin::{http as wit_http, transport as wit_transport, types as wit};
 
 /// Where the `mail-oauth` CLI and the tests find the component when no path
@@ -67,9 +77,31 @@ pub enum LoadSource {
 /// The loaded component: compiled code plus linked imports, ready to
 /// instantiate many times, from many threads.
 pub struct Plugin {
-    engine: Engine,
-    pre: bindings::PluginPre<HostState>,
+    runtime: Arc<Runtime>,
+    pre: InstancePre<HostState>,
+    exports: Arc<ExportIndices>,
     source: LoadSource,
+    digest: [u8; 32],
+}
+
+/// Where each exported interface's functions are, resolved once per load.
+/// A session type-checks an interface's functions (a walk over their WIT
+/// types) only when it first calls into that interface.
+struct ExportIndices {
+    oauth: wit_oauth::GuestIndices,
+    sasl: wit_sasl::GuestIndices,
+    mail: wit_mail::GuestIndices,
+}
+
+/// What one session may do and use.
+#[derive(Clone)]
+pub struct SessionConfig {
+    /// The `http` import's client, with its egress policy and limits.
+    pub http: Arc<HttpClient>,
+    /// The `transport` import's connections; `None`: no mail connection.
+    pub transports: Option<Arc<Transports>>,
+    /// Memory, time and hostcall data caps of each call.
+    pub limits: CallLimits,
 }
 
 /// The per-store state the imports see.
@@ -79,6 +111,17 @@ struct HostState {
     http: Arc<HttpClient>,
     /// `None`: this operation may open no mail connection.
     transports: Option<Arc<Transports>>,
+    meter: CallMeter,
+}
+
+impl HostState {
+    /// Runs an import's host side, counting its time as host time.
+    fn timed<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        let t = Instant::now();
+        let r = f(self);
+        self.meter.add_host_time(t.elapsed());
+        r
+    }
 }
 
 impl WasiView for HostState {
@@ -91,14 +134,37 @@ impl WasiView for HostState {
 }
 
 impl wit_http::Host for HostState {
-    fn send(&mut self, req: wit_http::Request) -> Result<wit_http::Response, wit_http::HttpError> {
+    fn send(
+        &mut self,
+        req: wit_http::Request,
+    ) -> wasmtime::Result<Result<wit_http::Response, wit_http::HttpError>> {
+        let size = req.url.len()
+            + req.method.len()
+            + req.body.len()
+            + req
+                .headers
+                .iter()
+                .map(|h| h.name.len() + h.value.len())
+                .sum::<usize>();
+        self.meter.charge(size)?;
         let request = HttpRequest {
             method: req.method,
             url: req.url,
             headers: req.headers.into_iter().map(|h| (h.name, h.value)).collect(),
             body: req.body,
         };
-        match self.http.send(request) {
+        let http = self.http.clone();
+        let result = self.timed(|_| http.send(request));
+        if let Ok(resp) = &result {
+            let size = resp.body.len()
+                + resp
+                    .headers
+                    .iter()
+                    .map(|(n, v)| n.len() + v.len())
+                    .sum::<usize>();
+            self.meter.charge(size)?;
+        }
+        Ok(match result {
             Ok(resp) => Ok(wit_http::Response {
                 status: resp.status,
                 headers: resp
@@ -109,7 +175,7 @@ impl wit_http::Host for HostState {
                 body: resp.body,
             }),
             Err(e) => Err(http_error_to_wit(e)),
-        }
+        })
     }
 }
 
@@ -121,23 +187,26 @@ impl wit_transport::Host for HostState {
         host: String,
         port: u16,
         security: wit_transport::Security,
-    ) -> Result<Resource<MailConnection>, wit_transport::TransportError> {
-        let Some(transports) = &self.transports else {
-            return Err(wit_transport::TransportError::Denied(format!(
+    ) -> wasmtime::Result<Result<Resource<MailConnection>, wit_transport::TransportError>> {
+        self.meter.charge(host.len())?;
+        let Some(transports) = self.transports.clone() else {
+            return Ok(Err(wit_transport::TransportError::Denied(format!(
                 "{host}:{port}: this operation may open no mail connection"
-            )));
+            ))));
         };
         let security = match security {
             wit_transport::Security::ImplicitTls => Security::ImplicitTls,
             wit_transport::Security::Starttls => Security::Starttls,
             wit_transport::Security::Plain => Security::Plain,
         };
-        let conn = transports
-            .connect(&host, port, security)
-            .map_err(transport_error_to_wit)?;
-        self.table
+        let conn = match self.timed(|_| transports.connect(&host, port, security)) {
+            Ok(conn) => conn,
+            Err(e) => return Ok(Err(transport_error_to_wit(e))),
+        };
+        Ok(self
+            .table
             .push(conn)
-            .map_err(|e| wit_transport::TransportError::Other(e.to_string()))
+            .map_err(|e| wit_transport::TransportError::Other(e.to_string())))
     }
 }
 
@@ -146,39 +215,40 @@ impl wit_transport::HostConnection for HostState {
         &mut self,
         conn: Resource<MailConnection>,
         max_len: u32,
-    ) -> Result<Vec<u8>, wit_transport::TransportError> {
-        self.connection(&conn)?
-            .read_line(max_len)
-            .map_err(transport_error_to_wit)
+    ) -> wasmtime::Result<Result<Vec<u8>, wit_transport::TransportError>> {
+        let r = self.with_connection(&conn, |c| c.read_line(max_len));
+        if let Ok(line) = &r {
+            self.meter.charge(line.len())?;
+        }
+        Ok(r)
     }
 
     fn read_exact(
         &mut self,
         conn: Resource<MailConnection>,
         len: u32,
-    ) -> Result<Vec<u8>, wit_transport::TransportError> {
-        self.connection(&conn)?
-            .read_exact(len)
-            .map_err(transport_error_to_wit)
+    ) -> wasmtime::Result<Result<Vec<u8>, wit_transport::TransportError>> {
+        let r = self.with_connection(&conn, |c| c.read_exact(len));
+        if let Ok(data) = &r {
+            self.meter.charge(data.len())?;
+        }
+        Ok(r)
     }
 
     fn write(
         &mut self,
         conn: Resource<MailConnection>,
         data: Vec<u8>,
-    ) -> Result<(), wit_transport::TransportError> {
-        self.connection(&conn)?
-            .write(&data)
-            .map_err(transport_error_to_wit)
+    ) -> wasmtime::Result<Result<(), wit_transport::TransportError>> {
+        self.meter.charge(data.len())?;
+        Ok(self.with_connection(&conn, |c| c.write(&data)))
     }
 
     fn upgrade_tls(
         &mut self,
         conn: Resource<MailConnection>,
-    ) -> Result<(), wit_transport::TransportError> {
-        self.connection(&conn)?
-            .upgrade_tls()
-            .map_err(transport_error_to_wit)
+    ) -> wasmtime::Result<Result<(), wit_transport::TransportError>> {
+        Ok(self.with_connection(&conn, |c| c.upgrade_tls()))
     }
 
     fn drop(&mut self, conn: Resource<MailConnection>) -> wasmtime::Result<()> {
@@ -189,13 +259,19 @@ impl wit_transport::HostConnection for HostState {
 }
 
 impl HostState {
-    fn connection(
+    /// Runs `f` on the connection behind `conn`, as host time.
+    fn with_connection<R>(
         &mut self,
         conn: &Resource<MailConnection>,
-    ) -> Result<&mut MailConnection, wit_transport::TransportError> {
-        self.table
-            .get_mut(conn)
-            .map_err(|e| wit_transport::TransportError::Other(e.to_string()))
+        f: impl FnOnce(&mut MailConnection) -> Result<R, TransportError>,
+    ) -> Result<R, wit_transport::TransportError> {
+        self.timed(|s| {
+            let c = s
+                .table
+                .get_mut(conn)
+                .map_err(|e| wit_transport::TransportError::Other(e.to_string()))?;
+            f(c).map_err(transport_error_to_wit)
+        })
     }
 }
 
@@ -246,43 +322,63 @@ fn http_error_from_wit(e: wit_http::HttpError) -> HttpError {
 }
 
 impl Plugin {
-    /// The engine configuration shared by every load.
-    fn engine() -> anyhow::Result<Engine> {
-        let mut config = Config::new();
-        // The exports are plain synchronous calls; the host's HTTP import blocks
-        // the calling thread, which is what a CLI or a thread-per-request server
-        // wants. No async support compiled into the calls: cheaper entry/exit.
-        config.wasm_component_model(true);
-        // Optimize generated code for speed: the component is compiled once
-        // and cached, so compile time matters less than call time.
-        config.cranelift_opt_level(wasmtime::OptLevel::Speed);
-        Ok(Engine::new(&config)?)
-    }
-
-    /// Loads the component at `path`.
+    /// Loads the component at `path` into a runtime of its own
+    /// ([`EngineOptions::single_user`]).
     pub fn load(path: &Path, options: &LoadOptions) -> anyhow::Result<Self> {
         let bytes = std::fs::read(path)
             .with_context(|| format!("cannot read the component {}", path.display()))?;
         Self::from_bytes(&bytes, options)
     }
 
-    /// Loads the component from its bytes, using the precompiled cache when
-    /// `options.cache_dir` is set.
+    /// Loads the component from its bytes into a runtime of its own, using
+    /// the precompiled cache when `options.cache_dir` is set.
     pub fn from_bytes(bytes: &[u8], options: &LoadOptions) -> anyhow::Result<Self> {
-        let engine = Self::engine()?;
+        let runtime = Arc::new(Runtime::new(EngineOptions::single_user())?);
+        Self::load_into(&runtime, bytes, options)
+    }
+
+    /// Loads the component into a shared runtime: every version of the
+    /// component loaded into one runtime shares its instance pool and ticker.
+    pub fn load_into(
+        runtime: &Arc<Runtime>,
+        bytes: &[u8],
+        options: &LoadOptions,
+    ) -> anyhow::Result<Self> {
+        let engine = runtime.engine();
         let (component, source) = match &options.cache_dir {
-            Some(dir) => load_cached(&engine, bytes, dir)?,
-            None => (Component::new(&engine, bytes)?, LoadSource::Compiled),
+            Some(dir) => load_cached(engine, bytes, dir)?,
+            None => (Component::new(engine, bytes)?, LoadSource::Compiled),
         };
-        let mut linker = Linker::<HostState>::new(&engine);
+        let mut linker = Linker::<HostState>::new(engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         bindings::Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
-        let pre = bindings::PluginPre::new(linker.instantiate_pre(&component)?)?;
-        Ok(Self {
-            engine,
+        let pre = linker.instantiate_pre(&component)?;
+        let exports = Arc::new(ExportIndices {
+            oauth: wit_oauth::GuestIndices::new(&pre)?,
+            sasl: wit_sasl::GuestIndices::new(&pre)?,
+            mail: wit_mail::GuestIndices::new(&pre)?,
+        });
+        let plugin = Self {
+            runtime: runtime.clone(),
             pre,
+            exports,
             source,
-        })
+            digest: Sha256::digest(bytes).into(),
+        };
+        // Type-check every export now, once: a component built against
+        // another contract fails here rather than on its first call.
+        let mut probe = plugin.session_with(SessionConfig {
+            http: Arc::new(HttpClient::new(
+                crate::egress::EgressPolicy::deny_all(),
+                crate::http_client::HttpLimits::default(),
+            )),
+            transports: None,
+            limits: CallLimits::default(),
+        })?;
+        probe.oauth()?;
+        probe.sasl()?;
+        probe.mail()?;
+        Ok(plugin)
     }
 
     /// Whether this load compiled the component or used the cache.
@@ -290,45 +386,88 @@ impl Plugin {
         self.source
     }
 
+    /// The SHA-256 of the component's bytes, in hex: which version this is.
+    pub fn digest(&self) -> String {
+        self.digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The runtime the component is loaded into.
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+
     /// A fresh instance whose `http` import goes through `http`; it may open
-    /// no mail connection.
+    /// no mail connection. Default [`CallLimits`].
     pub fn session(&self, http: Arc<HttpClient>) -> Result<Session, Error> {
-        self.instantiate(http, None)
+        self.session_with(SessionConfig {
+            http,
+            transports: None,
+            limits: CallLimits::default(),
+        })
     }
 
     /// A fresh instance that may also open mail connections through
-    /// `transports` (under their own egress policy).
+    /// `transports` (under their own egress policy). Default [`CallLimits`].
     pub fn mail_session(
         &self,
         http: Arc<HttpClient>,
         transports: Arc<Transports>,
     ) -> Result<Session, Error> {
-        self.instantiate(http, Some(transports))
+        self.session_with(SessionConfig {
+            http,
+            transports: Some(transports),
+            limits: CallLimits::default(),
+        })
     }
 
-    fn instantiate(
-        &self,
-        http: Arc<HttpClient>,
-        transports: Option<Arc<Transports>>,
-    ) -> Result<Session, Error> {
+    /// A fresh instance in its own store, with `config`'s imports and limits.
+    /// After a call fails with [`Error::Limit`] or [`Error::Trap`] the
+    /// session is unusable: drop it and take a new one.
+    pub fn session_with(&self, config: SessionConfig) -> Result<Session, Error> {
         // The guest sees no environment, arguments, files, sockets or stdio:
-        // its only way out is the `http` import, behind `http`'s policy.
+        // its only ways out are the `http` and `transport` imports.
         let wasi = WasiCtx::builder()
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
             .build();
+        let mut limits = config.limits;
+        if let Some(cap) = self.runtime.pooled_memory_cap() {
+            limits.max_memory_bytes = limits.max_memory_bytes.min(cap);
+        }
         let mut store = Store::new(
-            &self.engine,
+            self.engine(),
             HostState {
                 wasi,
                 table: ResourceTable::new(),
-                http,
-                transports,
+                http: config.http,
+                transports: config.transports,
+                meter: CallMeter::new(limits),
             },
         );
+        store.limiter(|s| &mut s.meter);
+        let tick = self.runtime.epoch_tick();
+        if let Some(tick) = tick {
+            store.set_epoch_deadline(ticks_for(store.data().meter.limits().max_guest_time, tick));
+            store.epoch_deadline_callback(move |ctx| {
+                let ticks = ctx.data().meter.check_time(tick)?;
+                Ok(UpdateDeadline::Continue(ticks))
+            });
+        }
         let instance = self.pre.instantiate(&mut store)?;
-        Ok(Session { store, instance })
+        Ok(Session {
+            store,
+            instance,
+            exports: self.exports.clone(),
+            oauth: None,
+            sasl: None,
+            mail: None,
+            tick,
+        })
+    }
+
+    fn engine(&self) -> &Engine {
+        self.runtime.engine()
     }
 }
 
@@ -385,16 +524,60 @@ fn deserialize_artifact(engine: &Engine, path: &Path) -> anyhow::Result<Componen
 /// One instance of the component in its own store.
 pub struct Session {
     store: Store<HostState>,
-    instance: bindings::Plugin,
+    instance: Instance,
+    exports: Arc<ExportIndices>,
+    oauth: Option<wit_oauth::Guest>,
+    sasl: Option<wit_sasl::Guest>,
+    mail: Option<wit_mail::Guest>,
+    tick: Option<Duration>,
 }
 
 impl Session {
+    fn oauth(&mut self) -> wasmtime::Result<wit_oauth::Guest> {
+        if let Some(guest) = &self.oauth {
+            return Ok(guest.clone());
+        }
+        let guest = self.exports.oauth.load(&mut self.store, &self.instance)?;
+        self.oauth = Some(guest.clone());
+        Ok(guest)
+    }
+
+    fn sasl(&mut self) -> wasmtime::Result<wit_sasl::Guest> {
+        if let Some(guest) = &self.sasl {
+            return Ok(guest.clone());
+        }
+        let guest = self.exports.sasl.load(&mut self.store, &self.instance)?;
+        self.sasl = Some(guest.clone());
+        Ok(guest)
+    }
+
+    fn mail(&mut self) -> wasmtime::Result<wit_mail::Guest> {
+        if let Some(guest) = &self.mail {
+            return Ok(guest.clone());
+        }
+        let guest = self.exports.mail.load(&mut self.store, &self.instance)?;
+        self.mail = Some(guest.clone());
+        Ok(guest)
+    }
+
+    /// Restarts the per-call limits: each export call gets the full budget.
+    fn begin(&mut self) {
+        self.store.data_mut().meter.start();
+        if let Some(tick) = self.tick {
+            let budget = self.store.data().meter.limits().max_guest_time;
+            self.store.set_epoch_deadline(ticks_for(budget, tick));
+        }
+    }
+
+    /// Time this session's calls spent in host imports (HTTP, sockets).
+    pub fn total_host_time(&self) -> Duration {
+        self.store.data().meter.total_host_time
+    }
+
     /// The built-in provider presets.
     pub fn providers(&mut self) -> Result<Vec<Provider>, Error> {
-        let list = self
-            .instance
-            .mail_oauth_plugin_oauth()
-            .call_providers(&mut self.store)?;
+        self.begin();
+        let list = self.oauth()?.call_providers(&mut self.store)?;
         Ok(list.into_iter().map(provider_from_wit).collect())
     }
 
@@ -409,19 +592,15 @@ impl Session {
     }
 
     fn preset(&mut self, kind: wit::PresetKind) -> Result<Provider, Error> {
-        let p = self
-            .instance
-            .mail_oauth_plugin_oauth()
-            .call_preset(&mut self.store, &kind)??;
+        self.begin();
+        let p = self.oauth()?.call_preset(&mut self.store, &kind)??;
         Ok(provider_from_wit(p))
     }
 
     /// OIDC / RFC 8414 discovery from an issuer URL.
     pub fn discover(&mut self, issuer: &str) -> Result<Provider, Error> {
-        let p = self
-            .instance
-            .mail_oauth_plugin_oauth()
-            .call_discover(&mut self.store, issuer)??;
+        self.begin();
+        let p = self.oauth()?.call_discover(&mut self.store, issuer)??;
         Ok(provider_from_wit(p))
     }
 
@@ -432,19 +611,17 @@ impl Session {
         client: &Client,
         options: &AuthorizationOptions,
     ) -> Result<PendingAuthorization, Error> {
+        self.begin();
         let options = wit::AuthorizationOptions {
             scopes: options.scopes.clone(),
             login_hint: options.login_hint.clone(),
         };
-        let p = self
-            .instance
-            .mail_oauth_plugin_oauth()
-            .call_begin_authorization(
-                &mut self.store,
-                &provider_to_wit(provider),
-                &client_to_wit(client),
-                &options,
-            )??;
+        let p = self.oauth()?.call_begin_authorization(
+            &mut self.store,
+            &provider_to_wit(provider),
+            &client_to_wit(client),
+            &options,
+        )??;
         Ok(PendingAuthorization {
             url: p.url,
             state: Secret::new(p.state),
@@ -464,6 +641,7 @@ impl Session {
         callback: &str,
         now: u64,
     ) -> Result<TokenSet, Error> {
+        self.begin();
         let pending = wit::PendingAuthorization {
             url: pending.url.clone(),
             state: pending.state.expose().to_owned(),
@@ -472,17 +650,14 @@ impl Session {
             redirect_uri: pending.redirect_uri.clone(),
             scopes: pending.scopes.clone(),
         };
-        let t = self
-            .instance
-            .mail_oauth_plugin_oauth()
-            .call_complete_authorization(
-                &mut self.store,
-                &provider_to_wit(provider),
-                &client_to_wit(client),
-                &pending,
-                callback,
-                now,
-            )??;
+        let t = self.oauth()?.call_complete_authorization(
+            &mut self.store,
+            &provider_to_wit(provider),
+            &client_to_wit(client),
+            &pending,
+            callback,
+            now,
+        )??;
         Ok(tokens_from_wit(t))
     }
 
@@ -494,7 +669,8 @@ impl Session {
         tokens: &TokenSet,
         now: u64,
     ) -> Result<TokenSet, Error> {
-        let t = self.instance.mail_oauth_plugin_oauth().call_refresh(
+        self.begin();
+        let t = self.oauth()?.call_refresh(
             &mut self.store,
             &provider_to_wit(provider),
             &client_to_wit(client),
@@ -514,7 +690,8 @@ impl Session {
         now: u64,
         skew: u32,
     ) -> Result<(TokenSet, bool), Error> {
-        let f = self.instance.mail_oauth_plugin_oauth().call_ensure_fresh(
+        self.begin();
+        let f = self.oauth()?.call_ensure_fresh(
             &mut self.store,
             &provider_to_wit(provider),
             &client_to_wit(client),
@@ -533,11 +710,12 @@ impl Session {
         token: &Secret,
         kind: TokenKind,
     ) -> Result<(), Error> {
+        self.begin();
         let kind = match kind {
             TokenKind::AccessToken => wit::TokenKind::AccessToken,
             TokenKind::RefreshToken => wit::TokenKind::RefreshToken,
         };
-        self.instance.mail_oauth_plugin_oauth().call_revoke(
+        self.oauth()?.call_revoke(
             &mut self.store,
             &provider_to_wit(provider),
             &client_to_wit(client),
@@ -549,11 +727,10 @@ impl Session {
 
     /// The XOAUTH2 initial client response (base64).
     pub fn xoauth2(&mut self, user: &str, access_token: &Secret) -> Result<Secret, Error> {
-        let s = self.instance.mail_oauth_plugin_sasl().call_xoauth2(
-            &mut self.store,
-            user,
-            access_token.expose(),
-        )??;
+        self.begin();
+        let s = self
+            .sasl()?
+            .call_xoauth2(&mut self.store, user, access_token.expose())??;
         Ok(Secret::new(s))
     }
 
@@ -565,7 +742,8 @@ impl Session {
         port: u16,
         access_token: &Secret,
     ) -> Result<Secret, Error> {
-        let s = self.instance.mail_oauth_plugin_sasl().call_oauthbearer(
+        self.begin();
+        let s = self.sasl()?.call_oauthbearer(
             &mut self.store,
             user,
             host,
@@ -577,9 +755,9 @@ impl Session {
 
     /// Decodes a server's SASL error challenge.
     pub fn parse_sasl_failure(&mut self, challenge: &str) -> Result<SaslFailure, Error> {
+        self.begin();
         let f = self
-            .instance
-            .mail_oauth_plugin_sasl()
+            .sasl()?
             .call_parse_failure(&mut self.store, challenge)??;
         Ok(SaslFailure {
             status: f.status,
@@ -596,7 +774,8 @@ impl Session {
         server: &Server,
         login: &MailLogin,
     ) -> Result<MailReport, MailFailure> {
-        let r = self.instance.mail_oauth_plugin_mail().call_verify_imap(
+        self.begin();
+        let r = self.mail()?.call_verify_imap(
             &mut self.store,
             &server_to_wit(server),
             &login_to_wit(login),
@@ -610,7 +789,8 @@ impl Session {
         server: &Server,
         login: &MailLogin,
     ) -> Result<MailReport, MailFailure> {
-        let r = self.instance.mail_oauth_plugin_mail().call_verify_pop3(
+        self.begin();
+        let r = self.mail()?.call_verify_pop3(
             &mut self.store,
             &server_to_wit(server),
             &login_to_wit(login),
@@ -624,7 +804,8 @@ impl Session {
         server: &Server,
         login: &MailLogin,
     ) -> Result<MailReport, MailFailure> {
-        let r = self.instance.mail_oauth_plugin_mail().call_verify_smtp(
+        self.begin();
+        let r = self.mail()?.call_verify_smtp(
             &mut self.store,
             &server_to_wit(server),
             &login_to_wit(login),
@@ -639,6 +820,7 @@ impl Session {
         login: &MailLogin,
         message: &TestMessage,
     ) -> Result<MailReport, MailFailure> {
+        self.begin();
         let message = wit_mail::TestMessage {
             sender: message.sender.clone(),
             recipients: message.recipients.clone(),
@@ -647,15 +829,12 @@ impl Session {
             send_as: message.send_as,
             now: message.now,
         };
-        let r = self
-            .instance
-            .mail_oauth_plugin_mail()
-            .call_send_test_message(
-                &mut self.store,
-                &server_to_wit(server),
-                &login_to_wit(login),
-                &message,
-            )?;
+        let r = self.mail()?.call_send_test_message(
+            &mut self.store,
+            &server_to_wit(server),
+            &login_to_wit(login),
+            &message,
+        )?;
         mail_result(r)
     }
 }

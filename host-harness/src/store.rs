@@ -27,6 +27,7 @@ use rand::TryRngCore as _;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
+use crate::lock::{AccountLock, AccountLocks};
 use crate::model::{Client, PendingAuthorization, Provider, Secret, TokenSet};
 
 /// The environment variable that holds the store key (base64 of 32 bytes).
@@ -96,6 +97,19 @@ pub enum StoreError {
     /// character. The text says which (it does not echo the name).
     #[error("invalid name: {0}")]
     InvalidName(String),
+    /// The account's lock ([`AccountStore::lock_account`]) could not be had
+    /// in time: another thread or process kept it (a refresh, or a mail
+    /// session that may refresh) for longer than `waited`.
+    #[error(
+        "account {account:?} is busy: another caller held its refresh lock for more than {} s",
+        waited.as_secs_f64()
+    )]
+    Busy {
+        /// The account.
+        account: String,
+        /// How long this caller waited.
+        waited: Duration,
+    },
 }
 
 type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -187,6 +201,7 @@ pub struct AccountStore {
     conn: Mutex<Connection>,
     cipher: XChaCha20Poly1305,
     dir: PathBuf,
+    locks: AccountLocks,
 }
 
 impl std::fmt::Debug for AccountStore {
@@ -259,12 +274,26 @@ impl AccountStore {
             conn: Mutex::new(conn),
             cipher: XChaCha20Poly1305::new(&key.into()),
             dir: dir.to_owned(),
+            locks: AccountLocks::new(dir),
         })
     }
 
     /// The store's directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Takes account `name`'s lock, shared by every thread using this handle
+    /// and every process (or other handle) using this directory; released
+    /// when the guard is dropped or the process ends. Waits at most
+    /// `timeout`, then fails with [`StoreError::Busy`]. Not reentrant: a
+    /// thread that holds the lock and asks again waits for itself.
+    ///
+    /// Hold it from reading the tokens to storing refreshed ones, and for
+    /// nothing else: see [`crate::lock`] for how it works and why.
+    pub fn lock_account(&self, name: &str, timeout: Duration) -> Result<AccountLock<'_>> {
+        validate_name(name)?;
+        self.locks.lock(name, timeout)
     }
 
     /// Inserts `account`, or replaces the account of the same name.

@@ -76,7 +76,7 @@ fn refresh_against(behaviour: Behaviour) -> (OAuthError, ScriptedHttpServer) {
     }
     match err {
         Error::OAuth(e) => (e, server),
-        Error::Trap(t) => panic!("trap instead of a typed error: {t:#}"),
+        other => panic!("a host failure instead of a typed error: {other}"),
     }
 }
 

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod hostile;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -23,7 +25,7 @@ use mail_oauth_tests::browser::Browser;
 use mail_oauth_tests::peers;
 
 /// The workspace's `target/` directory.
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))

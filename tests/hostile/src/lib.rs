@@ -1,0 +1,22 @@
+//! A hostile implementation of the `mail-oauth:plugin` world, built only for
+//! the sandbox tests (`tests/tests/hostile_*.rs`); it is never shipped.
+//!
+//! It implements every export so that the reference host loads it like the
+//! real component. `sasl.xoauth2(user, access-token)` is its command line:
+//! `user` names an attack and `access-token` carries its argument:
+//!
+//! | command           | argument              | what it does                         |
+//! |-------------------|-----------------------|--------------------------------------|
+//! | `whoami`          | –                     | answers `hostile` (a version probe)  |
+//! | `memory-bomb`     | –                     | allocates and touches 1 MiB forever  |
+//! | `infinite-loop`   | –                     | spins forever                        |
+//! | `stack-overflow`  | –                     | recurses forever                     |
+//! | `http-get`        | `url`                 | sends `GET url` through `http`       |
+//! | `http-post`       | `bytes url`           | `POST url` with a `bytes`-long body  |
+//! | `connect-many`    | `count host port`     | opens `count` plain connections and  |
+//! |                   |                       | holds them all                       |
+//!
+//! Every other export answers `invalid-input`.
+
+#[cfg(target_arch = "wasm32")]
+mod component;

@@ -14,9 +14,8 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 AS=http://127.0.0.1:10090
 say() { printf '\n=== demo: %s\n' "$*"; }
 
-say "build the component (wasm32-wasip2, size profile)"
-rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
-cargo build -p mail-oauth-guest --target wasm32-wasip2 --profile component
+say "build the component (wasm32-wasip2, size profile, wasm-opt)"
+tests/build-component.sh
 COMPONENT=$TARGET/wasm32-wasip2/component/mail_oauth_guest.wasm
 say "build the CLI (release)"
 cargo build --release -p mail-oauth-host

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # THE test command (README, .ci/run): installs what is missing, starts the
 # loopback test peers, then runs every check of the workspace:
-#   cargo fmt --check; the component (wasm32-wasip2, --profile component); clippy (native and
+#   cargo fmt --check; the component (tests/build-component.sh: wasm32-wasip2, --profile component,
+#   then wasm-opt -Oz on its core module); clippy (native and
 #   wasm32-wasip2, -D warnings); the CLI build; cargo test --workspace (unit
 #   tests, guest natively, integration tests against the real peers);
 #   examples/*/test.sh when present.
@@ -40,7 +41,13 @@ if [ -e examples/python/test.sh ] && ! python3 -c 'import ensurepip, venv' 2>/de
   apt-get update -q
   apt-get install -y -q --no-install-recommends python3 python3-venv
 fi
-echo "cargo $(cargo --version | cut -d' ' -f2), node $(node --version)"
+# tests/build-component.sh runs Binaryen's wasm-opt on the built component.
+if ! command -v wasm-opt >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends binaryen
+fi
+echo "cargo $(cargo --version | cut -d' ' -f2), node $(node --version), $(wasm-opt --version)"
 
 say "peers: install"
 tests/peers/install.sh
@@ -82,7 +89,7 @@ examples() {
 }
 
 step fmt cargo fmt --all --check
-step component cargo build -p mail-oauth-guest --target wasm32-wasip2 --profile component
+step component tests/build-component.sh
 step clippy cargo clippy --workspace --all-targets -- -D warnings
 step hostile cargo build -p mail-oauth-hostile --target wasm32-wasip2 --release   # the sandbox tests' attacker
 step clippy-wasm cargo clippy -p mail-oauth-guest -p mail-oauth-hostile --target wasm32-wasip2 -- -D warnings

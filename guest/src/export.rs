@@ -99,6 +99,9 @@ fn error_to_wit(error: Error) -> wit::Error {
     }
 }
 
+// Not inlined: called from six places, and each copy of its list conversion
+// is large (a few hundred bytes off the optimised component).
+#[inline(never)]
 fn provider_from_wit(p: wit::Provider) -> core::Provider {
     core::Provider {
         id: p.id,
@@ -187,6 +190,7 @@ fn pending_to_wit(p: core::PendingAuthorization) -> wit::PendingAuthorization {
     }
 }
 
+#[inline(never)]
 fn tokens_from_wit(t: wit::TokenSet) -> core::TokenSet {
     core::TokenSet {
         access_token: t.access_token,
@@ -198,6 +202,7 @@ fn tokens_from_wit(t: wit::TokenSet) -> core::TokenSet {
     }
 }
 
+#[inline(never)]
 fn tokens_to_wit(t: core::TokenSet) -> wit::TokenSet {
     wit::TokenSet {
         access_token: t.access_token,

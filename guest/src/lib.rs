@@ -28,5 +28,8 @@ mod redact;
 #[cfg(target_arch = "wasm32")]
 mod export;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod optimize;
+
 pub use error::{Error, ProviderFailure};
 pub use types::*;

@@ -13,8 +13,8 @@ cd "$ROOT"
 [ -d "$HOME/.cargo/bin" ] && case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) PATH="$HOME/.cargo/bin:$PATH" ;; esac
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 
-echo "=== bench: component (wasm32-wasip2, --profile component)"
-cargo build -p mail-oauth-guest --target wasm32-wasip2 --profile component
+echo "=== bench: component (wasm32-wasip2, --profile component, wasm-opt)"
+tests/build-component.sh
 
 echo "=== bench: peers up"
 up_out=$(tests/peers/up.sh) || { echo "$up_out"; exit 1; }

@@ -170,3 +170,25 @@ fn a_dropped_connection_is_an_http_error() {
     let (err, _) = refresh_against(Behaviour::DropConnection);
     assert!(matches!(err, OAuthError::Http(_)), "{err:?}");
 }
+
+#[test]
+fn deeply_nested_json_is_invalid_response_not_a_stack_overflow() {
+    // The component runs on a 128 KiB stack (guest/build.rs): nesting past
+    // serde_json's recursion limit, inside a member the component skips and
+    // inside one it reads, is refused with a typed error before it gets deep.
+    for body in [
+        format!(
+            "{{\"access_token\": \"abc\", \"token_type\": \"Bearer\", \"x\": {}1{}}}",
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        ),
+        format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)),
+        format!("{}{}", "{\"a\":".repeat(5_000), "}".repeat(5_000)),
+    ] {
+        let (err, _) = refresh_against(Behaviour::json(200, &body));
+        assert!(
+            matches!(err, OAuthError::InvalidResponse { status: 200, .. }),
+            "{err:?}"
+        );
+    }
+}

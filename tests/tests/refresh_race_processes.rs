@@ -24,23 +24,11 @@ use std::sync::{Barrier, mpsc};
 use std::time::Duration;
 
 use common::{
-    TempStore, authorized_account, cache_dir, cli_path, component_path, introspect, last_json,
+    TempStore, cache_dir, cli_path, component_path, expired_account, introspect, last_json,
 };
-use mail_oauth_host::accounts::{Accounts, unix_now};
-use mail_oauth_host::model::{Secret, TokenSet};
+use mail_oauth_host::accounts::Accounts;
+use mail_oauth_host::model::Secret;
 use mail_oauth_tests::peers;
-
-/// Authorizes `name` (public client) and marks its stored access token as
-/// expired, keeping the real refresh token. Returns the refresh token.
-fn expired_account(store: &TempStore, accounts: &Accounts, name: &str) -> Secret {
-    let account = authorized_account(store, name, peers::ALICE, peers::PUBLIC_CLIENT_ID);
-    let expired = TokenSet {
-        expires_at: Some(unix_now() - 10),
-        ..account.tokens.clone()
-    };
-    accounts.store().update_tokens(name, &expired).unwrap();
-    account.tokens.refresh_token.expect("a refresh token")
-}
 
 /// Named pipes that hold back processes until [`StartLine::release`].
 struct StartLine {

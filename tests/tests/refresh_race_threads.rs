@@ -9,26 +9,12 @@ mod common;
 use std::collections::BTreeSet;
 use std::sync::Barrier;
 
-use common::{TempStore, authorized_account, introspect};
+use common::{TempStore, expired_account, introspect};
 use mail_oauth_host::accounts::{AccountError, Accounts, unix_now};
-use mail_oauth_host::model::{Secret, TokenSet};
 use mail_oauth_host::store::Account;
 use mail_oauth_tests::peers;
 
 const THREADS: usize = 50;
-
-/// Authorizes `name` (public client) and marks its stored access token as
-/// expired, keeping the real refresh token: the next `fresh_tokens` must
-/// refresh. Returns the stored refresh token.
-fn expired_account(store: &TempStore, accounts: &Accounts, name: &str) -> Secret {
-    let account = authorized_account(store, name, peers::ALICE, peers::PUBLIC_CLIENT_ID);
-    let expired = TokenSet {
-        expires_at: Some(unix_now() - 10),
-        ..account.tokens.clone()
-    };
-    accounts.store().update_tokens(name, &expired).unwrap();
-    account.tokens.refresh_token.expect("a refresh token")
-}
 
 /// `fresh_tokens(name, 60, force)` on `THREADS` threads released together.
 fn race(

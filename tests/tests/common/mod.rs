@@ -479,3 +479,16 @@ fn play(mut stream: TcpStream, script: Vec<Act>) -> Vec<String> {
     let _ = stream.shutdown(std::net::Shutdown::Both);
     received
 }
+
+/// Authorizes `name` (public client) and marks its stored access token as
+/// expired, keeping the real refresh token: the next `fresh_tokens` must
+/// refresh. Returns the stored refresh token.
+pub fn expired_account(store: &TempStore, accounts: &Accounts, name: &str) -> Secret {
+    let account = authorized_account(store, name, peers::ALICE, peers::PUBLIC_CLIENT_ID);
+    let expired = mail_oauth_host::model::TokenSet {
+        expires_at: Some(mail_oauth_host::accounts::unix_now() - 10),
+        ..account.tokens.clone()
+    };
+    accounts.store().update_tokens(name, &expired).unwrap();
+    account.tokens.refresh_token.expect("a refresh token")
+}

@@ -9,6 +9,7 @@
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -504,10 +505,27 @@ fn load_cached(
     let component = Component::new(engine, bytes)?;
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the cache dir {}", dir.display()))?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    // Written aside, then renamed into place: readers never see half a file.
+    // The name is unique per load, since threads of one process (and other
+    // processes) may compile the same component at once; the last rename wins
+    // and every copy is equally good.
+    let tmp = temporary_path(&path);
     std::fs::write(&tmp, component.serialize()?)?;
-    std::fs::rename(&tmp, &path)?;
+    if let Err(e) = std::fs::rename(&tmp, &path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e.into());
+    }
     Ok((component, LoadSource::Compiled))
+}
+
+/// A name beside `path`, unique to this process and this call.
+fn temporary_path(path: &Path) -> PathBuf {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    path.with_extension(format!(
+        "tmp{}-{}",
+        std::process::id(),
+        WRITES.fetch_add(1, Ordering::Relaxed)
+    ))
 }
 
 #[expect(
@@ -1063,5 +1081,21 @@ fn tokens_to_wit(t: &TokenSet) -> wit::TokenSet {
         scopes: t.scopes.clone(),
         id_token: t.id_token.as_ref().map(|s| s.expose().to_owned()),
         account_email: t.account_email.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cache_write_gets_its_own_temporary_file() {
+        // Threads of one process compiling the same component at once must
+        // not write (and rename away) each other's temporary file.
+        let artifact = Path::new("/cache/0123abcd.cwasm");
+        let (a, b) = (temporary_path(artifact), temporary_path(artifact));
+        assert_ne!(a, b);
+        assert_eq!(a.parent(), artifact.parent());
+        assert_ne!(a, artifact);
     }
 }

@@ -24,7 +24,7 @@ if command -v wasm-opt >/dev/null; then
   if [ -f "$STAMP" ] && [ "$(sha256sum <"$WASM")" = "$(cat "$STAMP")" ]; then
     echo "build-component: $WASM is already optimized" >&2
   else
-    cargo run -q -p mail-oauth-guest --bin optimize-component -- "$WASM" "$WASM"
+    cargo run -q -p mail-oauth-optimize --bin optimize-component -- "$WASM" "$WASM"
     sha256sum <"$WASM" >"$STAMP"
   fi
 else

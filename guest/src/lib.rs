@@ -5,9 +5,11 @@
 //! * a pure protocol core ([`providers`], [`authorize`], [`token`], [`discovery`],
 //!   [`sasl`]) that takes its HTTP as a parameter ([`http::Http`]) and the time as a
 //!   number, so it runs and is tested natively with scripted fakes;
-//! * a thin export layer (`export`, only on `wasm32`) that maps the WIT contract in
-//!   `wit/plugin.wit` onto the core and implements [`http::Http`] over the host's
-//!   `http` import.
+//! * a thin export layer (`export`, only on `wasm32`) that implements the WIT
+//!   contract in `wit/plugin.wit` over the core, and [`http::Http`] and
+//!   [`transport::Transport`] over the host's imports; every conversion between
+//!   the generated bindings (`bindings`) and the core types is a `From` impl in
+//!   `conv`.
 //!
 //! Nothing is kept between calls: every function gets all it needs as arguments and
 //! returns everything that must persist.
@@ -20,16 +22,18 @@ pub mod mail;
 pub mod providers;
 pub mod sasl;
 pub mod token;
+pub mod transport;
 pub mod types;
 
 mod json;
 mod redact;
 
 #[cfg(target_arch = "wasm32")]
+mod bindings;
+#[cfg(target_arch = "wasm32")]
+mod conv;
+#[cfg(target_arch = "wasm32")]
 mod export;
-
-#[cfg(not(target_arch = "wasm32"))]
-pub mod optimize;
 
 pub use error::{Error, ProviderFailure};
 pub use types::*;

@@ -4,8 +4,8 @@
 use url::Url;
 
 use crate::error::Error;
-use crate::mail::{MailProtocol, MailServer, Security, Server};
-use crate::types::{ClientAuth, PresetKind, Provider};
+use crate::transport::Security;
+use crate::types::{ClientAuth, MailProtocol, MailServer, PresetKind, Provider, Server};
 
 /// Google's mail scope plus what identifies the account.
 const GOOGLE_SCOPES: [&str; 3] = ["https://mail.google.com/", "openid", "email"];

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::transport::Security;
+
 /// How the client authenticates at the token and revocation endpoints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClientAuth {
@@ -10,6 +12,37 @@ pub enum ClientAuth {
     Basic,
     /// `client_id` and `client_secret` in the form body (`client_secret_post`).
     Post,
+}
+
+/// A mail protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MailProtocol {
+    /// IMAP4rev1.
+    Imap,
+    /// POP3.
+    Pop3,
+    /// SMTP submission.
+    Smtp,
+}
+
+/// One of a provider's mail servers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailServer {
+    /// What it speaks.
+    pub protocol: MailProtocol,
+    /// Where it is.
+    pub server: Server,
+}
+
+/// A mail server to talk to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Server {
+    /// Host name or address, e.g. `imap.gmail.com`.
+    pub host: String,
+    /// TCP port, e.g. 993.
+    pub port: u16,
+    /// How the connection is secured.
+    pub security: Security,
 }
 
 /// Everything needed to talk to one authorization server.
@@ -32,7 +65,7 @@ pub struct Provider {
     /// Extra authorization-request parameters.
     pub extra_parameters: Vec<(String, String)>,
     /// The provider's mail servers (empty for discovered and custom ones).
-    pub mail_servers: Vec<crate::mail::MailServer>,
+    pub mail_servers: Vec<MailServer>,
     /// How a confidential client authenticates at the token endpoint.
     pub client_auth: ClientAuth,
 }
@@ -167,6 +200,34 @@ pub struct SaslFailure {
     pub schemes: Option<String>,
     /// The `scope` member.
     pub scope: Option<String>,
+}
+
+/// The server refused the token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaslRejection {
+    /// The `status` of the decoded error challenge, e.g. `401` or `invalid_token`.
+    pub status: Option<String>,
+    /// The `scope` of the decoded error challenge: the scope the server requires.
+    pub scope: Option<String>,
+    /// The server's final reply line.
+    pub server_text: String,
+}
+
+impl SaslRejection {
+    /// True when the challenge says the token itself is invalid or expired, the
+    /// one case a refresh can cure.
+    pub fn token_invalid(&self) -> bool {
+        matches!(self.status.as_deref(), Some("401" | "invalid_token"))
+    }
+}
+
+/// A server reply to a named step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandRejection {
+    /// The step, e.g. `select`, `rcpt`, `greeting`.
+    pub step: String,
+    /// The reply (an excerpt, cleaned of credentials).
+    pub reply: String,
 }
 
 /// Prints `[redacted]` in place of a secret.

@@ -9,14 +9,14 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mail_oauth_host::accounts::{Accounts, NetworkOptions};
-use mail_oauth_host::egress::EgressPolicy;
-use mail_oauth_host::model::{
-    AuthorizationOptions, Client, Credentials, MailLogin, Mechanism, Security, Server,
+use mail_oauth_runtime::egress::EgressPolicy;
+use mail_oauth_runtime::model::{
+    AuthorizationOptions, Client, Credentials, Login, Mechanism, Security, Server,
 };
-use mail_oauth_host::store::{AccountStore, PendingRecord};
-use mail_oauth_host::transport::{TlsRoots, TransportLimits, Transports};
-use mail_oauth_host::{LoadOptions, Plugin};
+use mail_oauth_runtime::transport::{TlsRoots, TransportLimits, Transports};
+use mail_oauth_runtime::{LoadOptions, Plugin};
+use mail_oauth_store::accounts::{Accounts, NetworkOptions};
+use mail_oauth_store::{PendingRecord, SqliteStore};
 use mail_oauth_tests::browser::Browser;
 use mail_oauth_tests::peers;
 
@@ -47,7 +47,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 fn main() {
     peers::ensure_mail_up();
-    let component = mail_oauth_host::plugin::DEFAULT_COMPONENT_PATH;
+    let component = mail_oauth_artifacts::COMPONENT;
     let cache = std::env::temp_dir().join("mail-oauth-bench-cache");
     let plugin = Arc::new(
         Plugin::load(
@@ -63,7 +63,7 @@ fn main() {
     let store_dir = std::env::temp_dir().join(format!("mail-oauth-bench-{}", std::process::id()));
     let accounts = Accounts::new(
         plugin.clone(),
-        AccountStore::open(&store_dir).unwrap(),
+        SqliteStore::open(&store_dir).unwrap(),
         NetworkOptions {
             allow_loopback: true,
             ..NetworkOptions::default()
@@ -111,7 +111,7 @@ fn main() {
         .unwrap();
     let transports = Arc::new(Transports::new(policy, TransportLimits::default(), tls));
     let http = accounts.http_for([]);
-    let login = MailLogin {
+    let login = Login {
         user: peers::ALICE.into(),
         credentials: Credentials::AccessToken(token.clone()),
         mechanism: Some(Mechanism::Xoauth2),

@@ -33,17 +33,17 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use mail_oauth_host::accounts::unix_now;
-use mail_oauth_host::egress::EgressPolicy;
-use mail_oauth_host::http_client::{HttpClient, HttpError, HttpLimits, HttpRequest};
-use mail_oauth_host::model::{
+use mail_oauth_artifacts::COMPONENT;
+use mail_oauth_runtime::egress::EgressPolicy;
+use mail_oauth_runtime::http_client::{HttpClient, HttpError, HttpLimits, HttpRequest};
+use mail_oauth_runtime::model::{
     AuthorizationOptions, Client, ClientAuth, Provider, Secret, TokenSet,
 };
-use mail_oauth_host::plugin::DEFAULT_COMPONENT_PATH;
-use mail_oauth_host::{
+use mail_oauth_runtime::{
     CallLimits, EngineOptions, Error, HostOptions, LoadOptions, LoadSource, Plugin, PoolingOptions,
     Runtime, SessionConfig, TenantConfig, TenantHost,
 };
+use mail_oauth_store::accounts::unix_now;
 use mail_oauth_tests::browser::Browser;
 use mail_oauth_tests::peers;
 use mail_oauth_tests::scripted::{Behaviour, ScriptedHttpServer};
@@ -279,7 +279,7 @@ fn cache_options() -> LoadOptions {
 fn component_bytes() -> Vec<u8> {
     let path = std::env::var_os("MAIL_OAUTH_WASM")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_COMPONENT_PATH));
+        .unwrap_or_else(|| PathBuf::from(COMPONENT));
     std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
             "{}: {e}; build it first: cargo build -p mail-oauth-guest --target wasm32-wasip2 --profile component",

@@ -10,7 +10,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use super::{MailError, TestMessage};
+use super::dialogue::{MailError, TestMessage};
 
 /// The longest line SMTP carries, without its CRLF (RFC 5321 §4.5.3.1.6).
 const MAX_SMTP_LINE: usize = 998;

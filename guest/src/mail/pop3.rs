@@ -4,11 +4,12 @@
 use std::time::Instant;
 
 use crate::http::Http;
+use crate::transport::{Connection, Security, Transport, TransportError};
+use crate::types::Server;
 
-use super::{
-    Connection, LineBudget, Login, MailError, MailFailure, Mechanism, Outcome, Report, Sasl,
-    Security, Server, Session, Transport, TransportError, choose_mechanism, run_with_refresh,
-    strip_prefix_ignore_case,
+use super::dialogue::{
+    LineBudget, Login, MailError, MailFailure, Mechanism, Outcome, Report, Sasl, Session,
+    choose_mechanism, run_with_refresh, strip_prefix_ignore_case,
 };
 
 /// Authenticates on POP3, runs STAT and quits.

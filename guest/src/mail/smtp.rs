@@ -4,13 +4,14 @@
 use std::time::Instant;
 
 use crate::http::Http;
+use crate::transport::{Connection, Security, Transport, TransportError};
+use crate::types::Server;
 
-use super::message::{self, Composed};
-use super::{
-    Connection, LineBudget, Login, MailError, MailFailure, Mechanism, Outcome, Report, Sasl,
-    Security, Server, Session, TestMessage, Transport, TransportError, choose_mechanism,
-    run_with_refresh, strip_prefix_ignore_case,
+use super::dialogue::{
+    LineBudget, Login, MailError, MailFailure, Mechanism, Outcome, Report, Sasl, Session,
+    TestMessage, choose_mechanism, run_with_refresh, strip_prefix_ignore_case,
 };
+use super::message::{self, Composed};
 
 /// The longest AUTH command line with its initial response, CRLF included
 /// (RFC 4954 §4): longer responses are sent after the `334` continuation.

@@ -1,0 +1,188 @@
+//! `check`, `send-test`: an account's mailbox, over IMAP, POP3 or SMTP.
+
+use clap::{Args, ValueEnum};
+use mail_oauth_runtime::model::{MailProtocol, Mechanism, Report, Security, Server};
+use mail_oauth_store::Accounts;
+use serde_json::json;
+
+use crate::failure::{Failure, failure};
+
+#[derive(Args)]
+pub(crate) struct CheckArgs {
+    /// imap, pop3 or smtp.
+    #[arg(value_enum)]
+    protocol: ProtocolArg,
+    #[command(flatten)]
+    target: MailTarget,
+    /// Force a SASL mechanism (default: XOAUTH2 when offered).
+    #[arg(long, value_enum)]
+    mechanism: Option<MechanismArg>,
+}
+
+#[derive(Args)]
+pub(crate) struct SendTestArgs {
+    #[command(flatten)]
+    target: MailTarget,
+    /// Recipient (repeatable).
+    #[arg(long = "to", required = true)]
+    to: Vec<String>,
+    /// Sender (default: the login). Another address needs --send-as.
+    #[arg(long)]
+    from: Option<String>,
+    /// Declare a send-as / shared-mailbox right for --from.
+    #[arg(long)]
+    send_as: bool,
+    /// Subject.
+    #[arg(long, default_value = "mail-oauth test message")]
+    subject: String,
+    /// Body.
+    #[arg(
+        long,
+        default_value = "This message was sent by `mail-oauth send-test` to check the mailbox's OAuth2 setup."
+    )]
+    body: String,
+}
+
+#[derive(Args)]
+struct MailTarget {
+    /// Account name.
+    #[arg(long)]
+    account: String,
+    /// Server as host:port (default: the provider's server for the protocol).
+    #[arg(long)]
+    server: Option<String>,
+    /// Connection security with --server: tls (implicit), starttls or plain.
+    #[arg(long, value_enum, default_value = "tls")]
+    security: SecurityArg,
+    /// Login name when it is not the authorized account (a shared mailbox).
+    #[arg(long)]
+    user: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ProtocolArg {
+    Imap,
+    Pop3,
+    Smtp,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SecurityArg {
+    Tls,
+    Starttls,
+    Plain,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MechanismArg {
+    Xoauth2,
+    Oauthbearer,
+}
+
+/// `check imap|pop3|smtp`.
+pub(crate) fn check(accounts: &Accounts, args: CheckArgs, json: bool) -> Result<(), Failure> {
+    let (protocol, what) = match args.protocol {
+        ProtocolArg::Imap => (MailProtocol::Imap, "IMAP"),
+        ProtocolArg::Pop3 => (MailProtocol::Pop3, "POP3"),
+        ProtocolArg::Smtp => (MailProtocol::Smtp, "SMTP"),
+    };
+    let mechanism = args.mechanism.map(|m| match m {
+        MechanismArg::Xoauth2 => Mechanism::Xoauth2,
+        MechanismArg::Oauthbearer => Mechanism::Oauthbearer,
+    });
+    let (server, report) = accounts.check_mail(
+        &args.target.account,
+        protocol,
+        server_from_args(&args.target)?,
+        args.target.user.as_deref(),
+        mechanism,
+    )?;
+    report_mail(what, &server, &report, json);
+    Ok(())
+}
+
+/// `send-test`.
+pub(crate) fn send_test(
+    accounts: &Accounts,
+    args: SendTestArgs,
+    json: bool,
+) -> Result<(), Failure> {
+    let (server, report) = accounts.send_test(
+        &args.target.account,
+        server_from_args(&args.target)?,
+        args.target.user.as_deref(),
+        args.from.as_deref(),
+        args.to,
+        &args.subject,
+        &args.body,
+        args.send_as,
+    )?;
+    report_mail("SMTP test message via", &server, &report, json);
+    Ok(())
+}
+
+fn server_from_args(target: &MailTarget) -> Result<Option<Server>, Failure> {
+    let Some(spec) = &target.server else {
+        return Ok(None);
+    };
+    let (host, port) = spec
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h.trim_matches(['[', ']']), p.parse::<u16>().ok()?)))
+        .ok_or_else(|| {
+            failure(
+                "invalid_input",
+                format!("--server {spec:?}: expected host:port"),
+            )
+        })?;
+    Ok(Some(Server {
+        host: host.to_owned(),
+        port,
+        security: match target.security {
+            SecurityArg::Tls => Security::ImplicitTls,
+            SecurityArg::Starttls => Security::Starttls,
+            SecurityArg::Plain => Security::Plain,
+        },
+    }))
+}
+
+/// The mechanism's name in `--json` output and for people.
+fn mechanism_names(mechanism: Mechanism) -> (&'static str, &'static str) {
+    match mechanism {
+        Mechanism::Xoauth2 => ("xoauth2", "XOAUTH2"),
+        Mechanism::Oauthbearer => ("oauthbearer", "OAUTHBEARER"),
+    }
+}
+
+fn report_mail(what: &str, server: &Server, report: &Report, json: bool) {
+    let (mechanism_id, mechanism) = mechanism_names(report.mechanism);
+    if json {
+        println!(
+            "{}",
+            json!({
+                "ok": true,
+                "server": server,
+                "greeting": report.greeting,
+                "capabilities": report.capabilities,
+                "mechanism": mechanism_id,
+                "steps": report.steps,
+                "refreshed": report.refreshed.is_some(),
+            })
+        );
+        return;
+    }
+    let security = match server.security {
+        Security::ImplicitTls => "implicit TLS",
+        Security::Starttls => "STARTTLS",
+        Security::Plain => "plain, no TLS",
+    };
+    eprintln!(
+        "{what} {}:{} ({security}): OK with {mechanism}",
+        server.host, server.port
+    );
+    for step in &report.steps {
+        eprintln!("  {:<14} {:>6} ms  {}", step.name, step.millis, step.detail);
+    }
+    if report.refreshed.is_some() {
+        eprintln!("  (the tokens were refreshed and saved)");
+    }
+}

@@ -1,0 +1,110 @@
+//! The precompiled-artifact cache: a compiled component is written to
+//! `<cache dir>/<hash>.cwasm` and read back by the next load, instead of
+//! compiling again.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::Context as _;
+use sha2::{Digest, Sha256};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+use crate::plugin::LoadSource;
+
+/// A precompiled artifact is valid for one component and one engine
+/// configuration: the file name hashes both.
+fn cache_key(engine: &Engine, bytes: &[u8]) -> String {
+    let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
+    engine
+        .precompile_compatibility_hash()
+        .hash(&mut engine_hash);
+    let mut h = Sha256::new();
+    h.update(bytes);
+    h.update(engine_hash.finish().to_le_bytes());
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    let digest = h.finalize();
+    digest.iter().take(20).map(|b| format!("{b:02x}")).collect()
+}
+
+pub(crate) fn load_cached(
+    engine: &Engine,
+    bytes: &[u8],
+    dir: &Path,
+) -> anyhow::Result<(Component, LoadSource)> {
+    let path = dir.join(format!("{}.cwasm", cache_key(engine, bytes)));
+    if path.exists() {
+        match deserialize_artifact(engine, &path) {
+            Ok(c) => return Ok((c, LoadSource::Precompiled)),
+            // A truncated or foreign file is rebuilt rather than trusted.
+            Err(_) => {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+    let component = Component::new(engine, bytes)?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the cache dir {}", dir.display()))?;
+    // Written aside, then renamed into place: readers never see half a file.
+    // The name is unique per load, since threads of one process (and other
+    // processes) may compile the same component at once; the last rename wins
+    // and every copy is equally good.
+    let tmp = temporary_path(&path);
+    std::fs::write(&tmp, component.serialize()?)?;
+    if let Err(e) = std::fs::rename(&tmp, &path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e.into());
+    }
+    Ok((component, LoadSource::Compiled))
+}
+
+/// A name beside `path`, unique to this process and this call.
+fn temporary_path(path: &Path) -> PathBuf {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    path.with_extension(format!(
+        "tmp{}-{}",
+        std::process::id(),
+        WRITES.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
+#[expect(
+    unsafe_code,
+    reason = "wasmtime trusts precompiled code; we only read artifacts we wrote into our own cache dir, named by the hash of the component and engine"
+)]
+fn deserialize_artifact(engine: &Engine, path: &Path) -> anyhow::Result<Component> {
+    // SAFETY: the file was produced by `Component::serialize` of this same
+    // engine configuration (its name is the hash of both) in a directory the
+    // host owns; wasmtime additionally checks the header and version.
+    Ok(unsafe { Component::deserialize_file(engine, path) }?)
+}
+
+#[expect(
+    unsafe_code,
+    reason = "wasmtime trusts precompiled code; this artifact is part of the host's own binary"
+)]
+pub(crate) fn deserialize_embedded(engine: &Engine, bytes: &[u8]) -> anyhow::Result<Component> {
+    // SAFETY: the bytes were produced by `Engine::precompile_component` in the
+    // host's own build script and are embedded in its binary: they are as
+    // trusted as the binary's own code. wasmtime checks that they were made
+    // by this wasmtime version for a compatible configuration and CPU, and
+    // refuses them otherwise (the caller then compiles).
+    Ok(unsafe { Component::deserialize(engine, bytes) }?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cache_write_gets_its_own_temporary_file() {
+        // Threads of one process compiling the same component at once must
+        // not write (and rename away) each other's temporary file.
+        let artifact = Path::new("/cache/0123abcd.cwasm");
+        let (a, b) = (temporary_path(artifact), temporary_path(artifact));
+        assert_ne!(a, b);
+        assert_eq!(a.parent(), artifact.parent());
+        assert_ne!(a, artifact);
+    }
+}

@@ -1,0 +1,210 @@
+//! The runtime's types for the contract's records.
+//!
+//! The generated bindings derive `Debug` on every record, which would print
+//! tokens and client secrets. The records that carry a secret, or that the
+//! account store keeps (with their own serde names), are written here, every
+//! secret wrapped in [`Secret`], whose `Debug` and `Display` print
+//! `[redacted]`. The records that carry no secret are the generated ones,
+//! re-exported. Conversions between the two sets are in [`crate::conv`].
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A string that must never be printed: a token, a client secret, a PKCE
+/// verifier, an OAuth `state`.
+///
+/// It serializes as the plain string (the account store encrypts it before it
+/// reaches the disk); `Debug` and `Display` print `[redacted]`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the one place that must send it on.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// How a confidential client authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuth {
+    /// HTTP Basic (`client_secret_basic`).
+    Basic,
+    /// Form body (`client_secret_post`).
+    Post,
+}
+
+/// One authorization server's endpoints and defaults (the WIT `provider`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provider {
+    /// Short machine name (`google`, `microsoft`, or the host's own).
+    pub id: String,
+    /// Human name.
+    pub display_name: String,
+    /// Issuer identifier, when known (checked against RFC 9207 `iss`).
+    pub issuer: Option<String>,
+    /// Authorization endpoint.
+    pub authorization_endpoint: String,
+    /// Token endpoint.
+    pub token_endpoint: String,
+    /// Revocation endpoint (RFC 7009), when there is one.
+    pub revocation_endpoint: Option<String>,
+    /// Scopes requested when the caller names none.
+    pub default_scopes: Vec<String>,
+    /// Extra authorization-request parameters.
+    pub extra_parameters: Vec<(String, String)>,
+    /// Client authentication at the token endpoint.
+    pub client_auth: ClientAuth,
+    /// The provider's mail servers (presets only).
+    #[serde(default)]
+    pub mail_servers: Vec<MailServer>,
+}
+
+pub use crate::bindings::mail::{Mechanism, Step, TestMessage};
+pub use crate::bindings::types::{AuthorizationOptions, SaslFailure, TokenKind};
+pub use crate::transport::Security;
+
+/// A mail server to talk to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Server {
+    /// Host name or address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// How the connection is secured.
+    pub security: Security,
+}
+
+/// A mail protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailProtocol {
+    /// IMAP.
+    Imap,
+    /// POP3.
+    Pop3,
+    /// SMTP submission.
+    Smtp,
+}
+
+/// One of a provider's mail servers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailServer {
+    /// What it speaks.
+    pub protocol: MailProtocol,
+    /// Where it is.
+    pub server: Server,
+}
+
+/// A token set the component may refresh once during a mail dialogue.
+#[derive(Debug, Clone)]
+pub struct Refreshable {
+    /// The issuing provider.
+    pub provider: Provider,
+    /// The client.
+    pub client: Client,
+    /// The tokens.
+    pub tokens: TokenSet,
+    /// Unix seconds.
+    pub now: u64,
+}
+
+/// What a mail login authenticates with.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    /// A bare access token.
+    AccessToken(Secret),
+    /// A token set the component may refresh once.
+    Refreshable(Box<Refreshable>),
+}
+
+/// Who logs in to a mail server and how.
+#[derive(Debug, Clone)]
+pub struct Login {
+    /// The SASL identity (the mailbox).
+    pub user: String,
+    /// The token.
+    pub credentials: Credentials,
+    /// Force a mechanism; `None` lets the component choose.
+    pub mechanism: Option<Mechanism>,
+}
+
+/// The result of a successful mail dialogue.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The server's greeting.
+    pub greeting: String,
+    /// Capabilities / extensions advertised.
+    pub capabilities: Vec<String>,
+    /// The mechanism used.
+    pub mechanism: Mechanism,
+    /// Every step, in order.
+    pub steps: Vec<Step>,
+    /// New tokens to store, when the component refreshed.
+    pub refreshed: Option<TokenSet>,
+}
+
+/// The OAuth client registered with the provider (the WIT `client`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Client {
+    /// Client id.
+    pub id: String,
+    /// Client secret; `None` for a public client.
+    pub secret: Option<Secret>,
+    /// Registered redirect URI.
+    pub redirect_uri: String,
+}
+
+/// What the host keeps between the two halves of the code flow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingAuthorization {
+    /// The URL to open in the user's browser.
+    pub url: String,
+    /// The `state` value.
+    pub state: Secret,
+    /// The PKCE code verifier.
+    pub pkce_verifier: Secret,
+    /// The OIDC nonce, when `openid` was requested.
+    pub nonce: Option<Secret>,
+    /// The redirect URI of the request.
+    pub redirect_uri: String,
+    /// The scopes requested.
+    pub scopes: Vec<String>,
+}
+
+/// Tokens from a successful grant (the WIT `token-set`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenSet {
+    /// Bearer access token.
+    pub access_token: Secret,
+    /// Refresh token, when issued.
+    pub refresh_token: Option<Secret>,
+    /// Expiry of the access token, unix seconds.
+    pub expires_at: Option<u64>,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+    /// Raw ID token, when issued.
+    pub id_token: Option<Secret>,
+    /// Unverified account e-mail from the ID token.
+    pub account_email: Option<String>,
+}

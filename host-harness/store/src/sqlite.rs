@@ -1,0 +1,1166 @@
+//! The embedded account store: accounts and pending authorizations,
+//! encrypted, in a SQLite database in a directory of their own.
+//!
+//! Non-secret metadata (names, provider, client id, login, expiry, scopes) is
+//! kept in clear columns so that `list` needs no key and an admin can inspect
+//! the file. Every secret — client secret, access, refresh and ID tokens, and a
+//! pending authorization's `state`, PKCE verifier, nonce and URL — is sealed in
+//! one XChaCha20-Poly1305 blob per row. The blob's associated data names the
+//! row, so a blob copied onto another account fails to decrypt instead of
+//! handing one account's tokens to another.
+//!
+//! The key comes from `MAIL_OAUTH_KEY` (base64 of 32 bytes) or from
+//! `<dir>/key`, created on first use with mode 0600.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use rand::TryRngCore as _;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
+
+use mail_oauth_runtime::model::{Client, PendingAuthorization, Secret, TokenSet};
+
+use crate::lock::{FileLock, FileLocks};
+use crate::private;
+use crate::store::{
+    Account, AccountLock, AccountStore, AccountSummary, HeldLock, PENDING_TTL_SECS, PendingRecord,
+    StoreError, validate_name,
+};
+
+type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The environment variable that holds the store key (base64 of 32 bytes).
+pub const KEY_ENV: &str = "MAIL_OAUTH_KEY";
+/// The environment variable that overrides [`SqliteStore::default_dir`].
+pub const HOME_ENV: &str = "MAIL_OAUTH_HOME";
+/// The database file's name inside the store directory.
+pub const DB_FILE: &str = "accounts.sqlite3";
+/// The key file's name inside the store directory.
+pub const KEY_FILE: &str = "key";
+
+/// The schema this code writes (`PRAGMA user_version`).
+const SCHEMA_VERSION: u32 = 1;
+/// Version byte in front of every sealed blob, so the format can change.
+const BLOB_VERSION: u8 = 1;
+const NONCE_LEN: usize = 24;
+const KEY_LEN: usize = 32;
+/// How long a writer waits for another handle's lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl HeldLock for FileLock<'_> {
+    fn discard(&self) -> Result<()> {
+        Ok(self.remove_file()?)
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(Box::new(e))
+    }
+}
+
+/// The sealed part of an account row.
+#[derive(Serialize, Deserialize)]
+struct AccountSecrets {
+    client_secret: Option<Secret>,
+    access_token: Secret,
+    refresh_token: Option<Secret>,
+    id_token: Option<Secret>,
+}
+
+/// The sealed part of a pending row. The URL is sealed too: its query holds
+/// the `state`.
+#[derive(Serialize, Deserialize)]
+struct PendingSecrets {
+    client_secret: Option<Secret>,
+    url: Secret,
+    state: Secret,
+    pkce_verifier: Secret,
+    nonce: Option<Secret>,
+}
+
+/// The account store. One handle per process is enough (it is `Sync`);
+/// several handles, in one process or several, may share a directory.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    cipher: XChaCha20Poly1305,
+    dir: PathBuf,
+    locks: FileLocks,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// The store directory: `$MAIL_OAUTH_HOME`, else `<data dir>/mail-oauth`
+    /// (`~/.local/share/mail-oauth` on Linux), else `.mail-oauth` in the
+    /// current directory when the system names no data directory (no `HOME`).
+    /// Not created here; [`Self::open`] creates it with mode 0700.
+    pub fn default_dir() -> PathBuf {
+        if let Some(home) = std::env::var_os(HOME_ENV).filter(|v| !v.is_empty()) {
+            return PathBuf::from(home);
+        }
+        dirs::data_dir()
+            .map(|d| d.join("mail-oauth"))
+            .unwrap_or_else(|| PathBuf::from(".mail-oauth"))
+    }
+
+    /// Opens (creating if needed) the store in `dir`, with the key from
+    /// `MAIL_OAUTH_KEY` or else `<dir>/key` (created on first use).
+    pub fn open(dir: &Path) -> Result<Self> {
+        create_private_dir(dir)?;
+        let key = resolve_key(dir, std::env::var_os(KEY_ENV))?;
+        Self::open_with_key(dir, key)
+    }
+
+    /// Opens (creating if needed) the store in `dir` with an explicit key
+    /// (tests, or a host that keeps the key elsewhere).
+    pub fn open_with_key(dir: &Path, key: [u8; KEY_LEN]) -> Result<Self> {
+        create_private_dir(dir)?;
+        let path = dir.join(DB_FILE);
+        // Create the file ourselves so that it (and the -wal/-shm files,
+        // which SQLite creates with the database's mode) is 0600.
+        private::file_options()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|source| StoreError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        let mut conn = Connection::open(&path)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // WAL: readers never block the writer, and a second handle (the CLI
+        // while a host runs) can read and write concurrently.
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Io {
+                path,
+                source: io::Error::other(format!(
+                    "journal_mode is {mode}; WAL is required (is the file on a network file system?)"
+                )),
+            });
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Overwrite deleted rows' pages: a removed account leaves no sealed
+        // blob (or clear metadata) behind in free pages.
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        migrate(&mut conn)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+            cipher: XChaCha20Poly1305::new(&key.into()),
+            dir: dir.to_owned(),
+            locks: FileLocks::new(dir),
+        })
+    }
+
+    /// The store's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves no half-done transaction
+        // (rusqlite rolls back on drop), so the connection is still sound.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `version || nonce || ciphertext` of `value` serialized as JSON.
+    fn seal<T: Serialize>(&self, aad: &[u8], value: &T) -> Result<Vec<u8>> {
+        let plain = serde_json::to_vec(value).map_err(|e| StoreError::Corrupt {
+            what: "secrets".to_owned(),
+            reason: e.to_string(),
+        })?;
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rngs::OsRng
+            .try_fill_bytes(&mut nonce)
+            .map_err(|e| StoreError::Key(format!("no randomness for a nonce: {e}")))?;
+        let sealed = self
+            .cipher
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: &plain, aad })
+            .map_err(|_| StoreError::Key("encryption failed".to_owned()))?;
+        let mut blob = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
+        blob.push(BLOB_VERSION);
+        blob.extend_from_slice(&nonce);
+        blob.extend_from_slice(&sealed);
+        Ok(blob)
+    }
+
+    fn open_blob<T: for<'de> Deserialize<'de>>(
+        &self,
+        aad: &[u8],
+        blob: &[u8],
+        what: &str,
+    ) -> Result<T> {
+        let decrypt_err = || StoreError::Decrypt(what.to_owned());
+        if blob.len() < 1 + NONCE_LEN || blob[0] != BLOB_VERSION {
+            return Err(decrypt_err());
+        }
+        let (nonce, sealed) = blob[1..].split_at(NONCE_LEN);
+        let plain = self
+            .cipher
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad })
+            .map_err(|_| decrypt_err())?;
+        // Authenticated but undecodable means our own bug or a format change;
+        // serde_json's message could quote the plaintext, so drop it.
+        serde_json::from_slice(&plain).map_err(|_| StoreError::Corrupt {
+            what: what.to_owned(),
+            reason: "sealed secrets do not decode".to_owned(),
+        })
+    }
+}
+
+impl AccountStore for SqliteStore {
+    fn lock_account(&self, name: &str, timeout: Duration) -> Result<AccountLock<'_>> {
+        validate_name(name)?;
+        Ok(AccountLock::new(name, self.locks.lock(name, timeout)?))
+    }
+
+    fn put_account(&self, account: &Account) -> Result<()> {
+        validate_name(&account.name)?;
+        let secrets = AccountSecrets {
+            client_secret: account.client.secret.clone(),
+            access_token: account.tokens.access_token.clone(),
+            refresh_token: account.tokens.refresh_token.clone(),
+            id_token: account.tokens.id_token.clone(),
+        };
+        let blob = self.seal(&account_aad(&account.name), &secrets)?;
+        let provider = to_json(&account.provider)?;
+        let scopes = to_json(&account.tokens.scopes)?;
+        self.lock().execute(
+            "INSERT INTO accounts (name, provider_id, provider, client_id, redirect_uri, login,
+                 account_email, expires_at, scopes, has_refresh_token, created_at, updated_at,
+                 secrets)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+             ON CONFLICT (name) DO UPDATE SET
+                 provider_id = excluded.provider_id, provider = excluded.provider,
+                 client_id = excluded.client_id, redirect_uri = excluded.redirect_uri,
+                 login = excluded.login, account_email = excluded.account_email,
+                 expires_at = excluded.expires_at, scopes = excluded.scopes,
+                 has_refresh_token = excluded.has_refresh_token,
+                 created_at = excluded.created_at, updated_at = excluded.updated_at,
+                 secrets = excluded.secrets",
+            params![
+                account.name,
+                account.provider.id,
+                provider,
+                account.client.id,
+                account.client.redirect_uri,
+                account.login,
+                account.tokens.account_email,
+                account.tokens.expires_at.map(to_i64),
+                scopes,
+                account.tokens.refresh_token.is_some(),
+                to_i64(account.created_at),
+                to_i64(account.updated_at),
+                blob,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn get_account(&self, name: &str) -> Result<Option<Account>> {
+        validate_name(name)?;
+        let row = self
+            .lock()
+            .query_row(
+                "SELECT provider, client_id, redirect_uri, login, account_email, expires_at,
+                        scopes, created_at, updated_at, secrets
+                 FROM accounts WHERE name = ?1",
+                [name],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, Option<i64>>(5)?,
+                        r.get::<_, String>(6)?,
+                        r.get::<_, i64>(7)?,
+                        r.get::<_, i64>(8)?,
+                        r.get::<_, Vec<u8>>(9)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((
+            provider,
+            client_id,
+            redirect_uri,
+            login,
+            account_email,
+            expires_at,
+            scopes,
+            created_at,
+            updated_at,
+            blob,
+        )) = row
+        else {
+            return Ok(None);
+        };
+        let what = format!("account {name:?}");
+        let secrets: AccountSecrets = self.open_blob(&account_aad(name), &blob, &what)?;
+        Ok(Some(Account {
+            name: name.to_owned(),
+            provider: from_json(&provider, &what)?,
+            client: Client {
+                id: client_id,
+                secret: secrets.client_secret,
+                redirect_uri,
+            },
+            login,
+            tokens: TokenSet {
+                access_token: secrets.access_token,
+                refresh_token: secrets.refresh_token,
+                expires_at: expires_at.map(from_i64),
+                scopes: from_json(&scopes, &what)?,
+                id_token: secrets.id_token,
+                account_email,
+            },
+            created_at: from_i64(created_at),
+            updated_at: from_i64(updated_at),
+        }))
+    }
+
+    fn list_accounts(&self) -> Result<Vec<AccountSummary>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(
+            "SELECT name, provider_id, login, account_email, expires_at, has_refresh_token,
+                    updated_at
+             FROM accounts ORDER BY name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(AccountSummary {
+                name: r.get(0)?,
+                provider_id: r.get(1)?,
+                login: r.get(2)?,
+                account_email: r.get(3)?,
+                expires_at: r.get::<_, Option<i64>>(4)?.map(from_i64),
+                has_refresh_token: r.get(5)?,
+                updated_at: from_i64(r.get(6)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    fn remove_account(&self, name: &str) -> Result<bool> {
+        validate_name(name)?;
+        let n = self
+            .lock()
+            .execute("DELETE FROM accounts WHERE name = ?1", [name])?;
+        Ok(n > 0)
+    }
+
+    fn update_tokens(&self, name: &str, tokens: &TokenSet) -> Result<()> {
+        validate_name(name)?;
+        let what = format!("account {name:?}");
+        let aad = account_aad(name);
+        let mut conn = self.lock();
+        // IMMEDIATE: take the write lock before reading, so that a concurrent
+        // update cannot slip in between the read and the write.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let blob: Option<Vec<u8>> = tx
+            .query_row(
+                "SELECT secrets FROM accounts WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(blob) = blob else {
+            return Err(StoreError::NotFound(name.to_owned()));
+        };
+        // The client secret lives in the same blob: keep it.
+        let old: AccountSecrets = self.open_blob(&aad, &blob, &what)?;
+        let secrets = AccountSecrets {
+            client_secret: old.client_secret,
+            access_token: tokens.access_token.clone(),
+            refresh_token: tokens.refresh_token.clone(),
+            id_token: tokens.id_token.clone(),
+        };
+        let blob = self.seal(&aad, &secrets)?;
+        tx.execute(
+            "UPDATE accounts SET account_email = ?2, expires_at = ?3, scopes = ?4,
+                 has_refresh_token = ?5, updated_at = ?6, secrets = ?7
+             WHERE name = ?1",
+            params![
+                name,
+                tokens.account_email,
+                tokens.expires_at.map(to_i64),
+                to_json(&tokens.scopes)?,
+                tokens.refresh_token.is_some(),
+                to_i64(now()),
+                blob,
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn put_pending(&self, id: &str, record: &PendingRecord) -> Result<()> {
+        validate_name(id)?;
+        validate_name(&record.account)?;
+        let secrets = PendingSecrets {
+            client_secret: record.client.secret.clone(),
+            url: Secret::new(record.pending.url.clone()),
+            state: record.pending.state.clone(),
+            pkce_verifier: record.pending.pkce_verifier.clone(),
+            nonce: record.pending.nonce.clone(),
+        };
+        let blob = self.seal(&pending_aad(id), &secrets)?;
+        let provider = to_json(&record.provider)?;
+        let scopes = to_json(&record.pending.scopes)?;
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        purge_pending(&tx)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO pending (id, account, provider, client_id, client_redirect_uri,
+                 login, redirect_uri, scopes, created_at, secrets)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                id,
+                record.account,
+                provider,
+                record.client.id,
+                record.client.redirect_uri,
+                record.login,
+                record.pending.redirect_uri,
+                scopes,
+                to_i64(record.created_at),
+                blob,
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn take_pending(&self, id: &str) -> Result<Option<PendingRecord>> {
+        validate_name(id)?;
+        let row = {
+            let mut conn = self.lock();
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            purge_pending(&tx)?;
+            let row = tx
+                .query_row(
+                    "DELETE FROM pending WHERE id = ?1
+                     RETURNING account, provider, client_id, client_redirect_uri, login,
+                               redirect_uri, scopes, created_at, secrets",
+                    [id],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                            r.get::<_, Option<String>>(4)?,
+                            r.get::<_, String>(5)?,
+                            r.get::<_, String>(6)?,
+                            r.get::<_, i64>(7)?,
+                            r.get::<_, Vec<u8>>(8)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            tx.commit()?;
+            row
+        };
+        let Some((
+            account,
+            provider,
+            client_id,
+            client_redirect_uri,
+            login,
+            redirect_uri,
+            scopes,
+            created_at,
+            blob,
+        )) = row
+        else {
+            return Ok(None);
+        };
+        let what = format!("pending authorization {id:?}");
+        let secrets: PendingSecrets = self.open_blob(&pending_aad(id), &blob, &what)?;
+        Ok(Some(PendingRecord {
+            account,
+            provider: from_json(&provider, &what)?,
+            client: Client {
+                id: client_id,
+                secret: secrets.client_secret,
+                redirect_uri: client_redirect_uri,
+            },
+            login,
+            pending: PendingAuthorization {
+                url: secrets.url.expose().to_owned(),
+                state: secrets.state,
+                pkce_verifier: secrets.pkce_verifier,
+                nonce: secrets.nonce,
+                redirect_uri,
+                scopes: from_json(&scopes, &what)?,
+            },
+            created_at: from_i64(created_at),
+        }))
+    }
+}
+
+/// Associated data binding an account blob to its row.
+fn account_aad(name: &str) -> Vec<u8> {
+    [b"mail-oauth/v1/account/".as_slice(), name.as_bytes()].concat()
+}
+
+/// Associated data binding a pending blob to its row (distinct from
+/// accounts', so the two kinds cannot be swapped either).
+fn pending_aad(id: &str) -> Vec<u8> {
+    [b"mail-oauth/v1/pending/".as_slice(), id.as_bytes()].concat()
+}
+
+fn purge_pending(conn: &Connection) -> Result<()> {
+    let cutoff = to_i64(now().saturating_sub(PENDING_TTL_SECS));
+    conn.execute("DELETE FROM pending WHERE created_at < ?1", [cutoff])?;
+    Ok(())
+}
+
+/// Creates or upgrades the schema, under the write lock so that two
+/// processes opening a fresh directory do not race.
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: u32 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::UnsupportedSchema {
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if version < 1 {
+        tx.execute_batch(
+            "CREATE TABLE accounts (
+                 name TEXT PRIMARY KEY NOT NULL,
+                 provider_id TEXT NOT NULL,
+                 provider TEXT NOT NULL,            -- Provider as JSON
+                 client_id TEXT NOT NULL,
+                 redirect_uri TEXT NOT NULL,
+                 login TEXT,
+                 account_email TEXT,
+                 expires_at INTEGER,
+                 scopes TEXT NOT NULL,              -- JSON array
+                 has_refresh_token INTEGER NOT NULL,
+                 created_at INTEGER NOT NULL,
+                 updated_at INTEGER NOT NULL,
+                 secrets BLOB NOT NULL              -- sealed AccountSecrets
+             ) STRICT;
+             CREATE TABLE pending (
+                 id TEXT PRIMARY KEY NOT NULL,
+                 account TEXT NOT NULL,
+                 provider TEXT NOT NULL,
+                 client_id TEXT NOT NULL,
+                 client_redirect_uri TEXT NOT NULL,
+                 login TEXT,
+                 redirect_uri TEXT NOT NULL,
+                 scopes TEXT NOT NULL,
+                 created_at INTEGER NOT NULL,
+                 secrets BLOB NOT NULL              -- sealed PendingSecrets
+             ) STRICT;
+             CREATE INDEX pending_created_at ON pending (created_at);",
+        )?;
+    }
+    // Later versions: `if version < 2 { ... }` here.
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// The key: from the environment value when given, else from (or into) the
+/// key file. Split from `open` so tests need not touch the process
+/// environment.
+fn resolve_key(dir: &Path, env_value: Option<OsString>) -> Result<[u8; KEY_LEN]> {
+    match env_value {
+        Some(value) => key_from_env(&value),
+        None => load_or_create_key_file(&dir.join(KEY_FILE)),
+    }
+}
+
+fn key_from_env(value: &std::ffi::OsStr) -> Result<[u8; KEY_LEN]> {
+    let text = value
+        .to_str()
+        .ok_or_else(|| StoreError::Key(format!("{KEY_ENV} is not valid UTF-8")))?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|_| StoreError::Key(format!("{KEY_ENV} is not valid base64")))?;
+    <[u8; KEY_LEN]>::try_from(bytes.as_slice()).map_err(|_| {
+        StoreError::Key(format!(
+            "{KEY_ENV} must be the base64 of {KEY_LEN} bytes, it decodes to {} bytes",
+            bytes.len()
+        ))
+    })
+}
+
+fn load_or_create_key_file(path: &Path) -> Result<[u8; KEY_LEN]> {
+    let io_err = |source| StoreError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let mut key = [0u8; KEY_LEN];
+    // create_new: if two processes start at once, exactly one creates the
+    // key and the other reads it.
+    match private::file_options()
+        .write(true)
+        .create_new(true)
+        .open(path)
+    {
+        Ok(mut file) => {
+            rand::rngs::OsRng
+                .try_fill_bytes(&mut key)
+                .map_err(|e| StoreError::Key(format!("no randomness for a key: {e}")))?;
+            file.write_all(&key).map_err(io_err)?;
+            file.sync_all().map_err(io_err)?;
+            return Ok(key);
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(io_err(e)),
+    }
+    let mut file = File::open(path).map_err(io_err)?;
+    let meta = file.metadata().map_err(io_err)?;
+    if !meta.is_file() {
+        return Err(StoreError::Key(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
+    }
+    if let Some(mode) = private::shared_mode(&meta) {
+        return Err(StoreError::Key(format!(
+            "key file {} is readable by group or others (mode {mode:o}); run `chmod 600` on it",
+            path.display()
+        )));
+    }
+    let mut bytes = Vec::with_capacity(KEY_LEN + 1);
+    (&mut file)
+        .take(KEY_LEN as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_err)?;
+    if bytes.len() != KEY_LEN {
+        return Err(StoreError::Key(format!(
+            "key file {} must hold exactly {KEY_LEN} bytes",
+            path.display()
+        )));
+    }
+    key.copy_from_slice(&bytes);
+    Ok(key)
+}
+
+/// Creates `dir` (and parents) with mode 0700 when missing.
+fn create_private_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    private::dir_builder()
+        .create(dir)
+        .map_err(|source| StoreError::Io {
+            path: dir.to_owned(),
+            source,
+        })
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt {
+        what: "metadata".to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+fn from_json<T: for<'de> Deserialize<'de>>(text: &str, what: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        what: what.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// SQLite integers are signed; unix seconds fit easily, and anything that
+/// does not is clamped rather than wrapped.
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn from_i64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use super::*;
+    use mail_oauth_runtime::model::{ClientAuth, Provider};
+
+    const KEY: [u8; 32] = [7; 32];
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let mut rnd = [0u8; 8];
+        rand::rngs::OsRng.try_fill_bytes(&mut rnd).unwrap();
+        std::env::temp_dir().join(format!(
+            "mail-oauth-store-{tag}-{}-{}",
+            std::process::id(),
+            u64::from_le_bytes(rnd)
+        ))
+    }
+
+    /// Removes the directory when the test ends, pass or fail.
+    struct TempDir(PathBuf);
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+    fn tmp(tag: &str) -> TempDir {
+        TempDir(temp_dir(tag))
+    }
+
+    fn provider() -> Provider {
+        Provider {
+            id: "google".into(),
+            display_name: "Google (Gmail)".into(),
+            issuer: Some("https://accounts.google.com".into()),
+            authorization_endpoint: "https://accounts.google.com/o/oauth2/v2/auth".into(),
+            token_endpoint: "https://oauth2.googleapis.com/token".into(),
+            revocation_endpoint: Some("https://oauth2.googleapis.com/revoke".into()),
+            default_scopes: vec!["https://mail.google.com/".into()],
+            extra_parameters: vec![("access_type".into(), "offline".into())],
+            client_auth: ClientAuth::Post,
+            mail_servers: Vec::new(),
+        }
+    }
+
+    fn account(name: &str) -> Account {
+        Account {
+            name: name.into(),
+            provider: provider(),
+            client: Client {
+                id: "client-id-123".into(),
+                secret: Some(Secret::new("CLIENTSECRETxyz")),
+                redirect_uri: "http://127.0.0.1:8765/callback".into(),
+            },
+            login: Some("alice@example.com".into()),
+            tokens: TokenSet {
+                access_token: Secret::new(format!("ACCESSTOKEN-{name}")),
+                refresh_token: Some(Secret::new(format!("REFRESHTOKEN-{name}"))),
+                expires_at: Some(1_900_000_000),
+                scopes: vec!["https://mail.google.com/".into()],
+                id_token: Some(Secret::new("IDTOKENabc")),
+                account_email: Some("alice@example.com".into()),
+            },
+            created_at: 1_700_000_000,
+            updated_at: 1_700_000_001,
+        }
+    }
+
+    fn pending_record() -> PendingRecord {
+        PendingRecord {
+            account: "work".into(),
+            provider: provider(),
+            client: Client {
+                id: "client-id-123".into(),
+                secret: Some(Secret::new("CLIENTSECRETxyz")),
+                redirect_uri: "http://127.0.0.1:8765/callback".into(),
+            },
+            login: Some("alice@example.com".into()),
+            pending: PendingAuthorization {
+                url: "https://accounts.google.com/o/oauth2/v2/auth?state=STATEVALUE".into(),
+                state: Secret::new("STATEVALUE"),
+                pkce_verifier: Secret::new("PKCEVERIFIER"),
+                nonce: Some(Secret::new("NONCEVALUE")),
+                redirect_uri: "http://127.0.0.1:8765/callback".into(),
+                scopes: vec!["openid".into()],
+            },
+            created_at: now(),
+        }
+    }
+
+    fn db_bytes(dir: &Path) -> Vec<u8> {
+        let mut all = Vec::new();
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let path = dir.join(format!("{DB_FILE}{suffix}"));
+            if let Ok(bytes) = fs::read(&path) {
+                all.extend_from_slice(&bytes);
+            }
+        }
+        all
+    }
+
+    fn contains(haystack: &[u8], needle: &str) -> bool {
+        haystack
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+    }
+
+    #[test]
+    fn account_round_trip() {
+        let dir = tmp("roundtrip");
+        let store = SqliteStore::open_with_key(&dir.0, KEY).unwrap();
+        let acc = account("work");
+        store.put_account(&acc).unwrap();
+        assert_eq!(store.get_account("work").unwrap(), Some(acc.clone()));
+        assert_eq!(store.get_account("other").unwrap(), None);
+
+        // Replace.
+        let mut changed = acc.clone();
+        changed.login = None;
+        changed.client.secret = None;
+        changed.tokens.refresh_token = None;
+        store.put_account(&changed).unwrap();
+        assert_eq!(store.get_account("work").unwrap(), Some(changed));
+
+        // Survives reopening.
+        drop(store);
+        let store = SqliteStore::open_with_key(&dir.0, KEY).unwrap();
+        assert!(store.get_account("work").unwrap().is_some());
+        assert!(store.remove_account("work").unwrap());
+        assert!(!store.remove_account("work").unwrap());
+        assert_eq!(store.get_account("work").unwrap(), None);
+    }
+
+    #[test]
+    fn database_files_hold_no_plaintext_secret() {
+        let dir = tmp("plaintext");
+        let store = SqliteStore::open_with_key(&dir.0, KEY).unwrap();
+        store.put_account(&account("work")).unwrap();
+        store.put_pending("p1", &pending_record()).unwrap();
+        let bytes = db_bytes(&dir.0);
+        // The metadata is there in clear (so this search would see secrets
+        // if they were there) ...
+        assert!(contains(&bytes, "client-id-123"));
+        assert!(contains(&bytes, "alice@example.com"));
+        // ... the secrets are not.
+        for secret in [
+            "ACCESSTOKEN-work",
+            "REFRESHTOKEN-work",
+            "CLIENTSECRETxyz",
+            "IDTOKENabc",
+            "STATEVALUE",
+            "PKCEVERIFIER",
+            "NONCEVALUE",
+        ] {
+            assert!(!contains(&bytes, secret), "{secret} found in the database");
+        }
+    }
+
+    #[test]
+    fn wrong_key_is_a_decrypt_error() {
+        let dir = tmp("wrongkey");
+        SqliteStore::open_with_key(&dir.0, KEY)
+            .unwrap()
+            .put_account(&account("work"))
+            .unwrap();
+        let other = SqliteStore::open_with_key(&dir.0, [8; 32]).unwrap();
+        let err = other.get_account("work").unwrap_err();
+        assert!(matches!(err, StoreError::Decrypt(_)), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "cannot decrypt account \"work\": wrong key or tampered data"
+        );
+        // Listing needs no key.
+        assert_eq!(other.list_accounts().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn blob_moved_to_another_account_does_not_decrypt() {
+        let dir = tmp("swap");
+        let store = SqliteStore::open_with_key(&dir.0, KEY).unwrap();
+        store.put_account(&account("alice")).unwrap();
+        store.put_account(&account("mallory")).unwrap();
+        let raw = Connection::open(dir.0.join(DB_FILE)).unwrap();
+        raw.execute(
+            "UPDATE accounts SET secrets =
+                 (SELECT secrets FROM accounts WHERE name = 'alice')
+             WHERE name = 'mallory'",
+            [],
+        )
+        .unwrap();
+        let err = store.get_account("mallory").unwrap_err();
+        assert!(matches!(err, StoreError::Decrypt(_)), "{err:?}");
+        // Flipping one byte is caught too.
+        let mut blob: Vec<u8> = raw
+            .query_row(
+                "SELECT secrets FROM accounts WHERE name = 'alice'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        blob[40] ^= 1;
+        raw.execute(
+            "UPDATE accounts SET secrets = ?1 WHERE name = 'alice'",
+            [blob],
+        )
+        .unwrap();
+        assert!(matches!(
+            store.get_account("alice"),
+            Err(StoreError::Decrypt(_))
+        ));
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn key_file_is_created_0600_and_reused() {
+        use std::os::unix::fs::PermissionsExt as _;
+
+        let dir = tmp("keyfile");
+        let key = resolve_key(&dir.0, None).unwrap_err();
+        // The directory does not exist yet: `open` creates it first.
+        assert!(matches!(key, StoreError::Io { .. }));
+        create_private_dir(&dir.0).unwrap();
+        let dir_mode = fs::metadata(&dir.0).unwrap().permissions().mode() & 0o777;
+        assert_eq!(dir_mode, 0o700);
+        let first = resolve_key(&dir.0, None).unwrap();
+        let meta = fs::metadata(dir.0.join(KEY_FILE)).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        assert_eq!(meta.len(), 32);
+        assert_eq!(resolve_key(&dir.0, None).unwrap(), first);
+        assert_ne!(first, [0; 32]);
+
+        let store = SqliteStore::open_with_key(&dir.0, first).unwrap();
+        store.put_account(&account("work")).unwrap();
+        let db_mode = fs::metadata(dir.0.join(DB_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(db_mode & 0o777, 0o600);
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn readable_key_file_is_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+
+        let dir = tmp("keyperm");
+        create_private_dir(&dir.0).unwrap();
+        let path = dir.0.join(KEY_FILE);
+        fs::write(&path, [1u8; 32]).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        let err = resolve_key(&dir.0, None).unwrap_err();
+        let StoreError::Key(text) = &err else {
+            panic!("expected Key, got {err:?}");
+        };
+        assert!(text.contains("readable by group or others"), "{text}");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(resolve_key(&dir.0, None).unwrap(), [1u8; 32]);
+        fs::write(&path, [1u8; 31]).unwrap();
+        assert!(matches!(resolve_key(&dir.0, None), Err(StoreError::Key(_))));
+    }
+
+    #[test]
+    fn key_from_environment() {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let good = OsString::from(b64.encode([9u8; 32]));
+        let dir = tmp("envkey");
+        assert_eq!(resolve_key(&dir.0, Some(good)).unwrap(), [9u8; 32]);
+        // The key file is not touched when the environment has the key.
+        assert!(!dir.0.join(KEY_FILE).exists());
+        let short = OsString::from(b64.encode([9u8; 16]));
+        let err = resolve_key(&dir.0, Some(short)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "store key: MAIL_OAUTH_KEY must be the base64 of 32 bytes, it decodes to 16 bytes"
+        );
+        assert!(matches!(
+            resolve_key(&dir.0, Some("not base64!".into())),
+            Err(StoreError::Key(_))
+        ));
+    }
+
+    #[test]
+    fn update_tokens() {
+        let dir = tmp("update");
+        let store = SqliteStore::open_with_key(&dir.0, KEY).unwrap();
+        let tokens = account("x").tokens;
+        let err = store.update_tokens("missing", &tokens).unwrap_err();
+        assert!(matches!(err, StoreError::NotFound(ref n) if n == "missing"));
+
+        store.put_account(&account("work")).unwrap();
+        let fresh = TokenSet {
+            access_token: Secret::new("NEWACCESS"),
+            refresh_token: None,
+            expires_at: Some(1_950_000_000),
+            scopes: vec!["a".into(), "b".into()],
+            id_token: None,
+            account_email: None,
+        };
+        store.update_tokens("work", &fresh).unwrap();
+        let got = store.get_account("work").unwrap().unwrap();
+        assert_eq!(got.tokens, fresh);
+        // The client secret, sealed in the same blob, is kept.
+        assert_eq!(got.client.secret, Some(Secret::new("CLIENTSECRETxyz")));
+        assert!(got.updated_at > 1_700_000_001);
+        assert!(!store.list_accounts().unwrap()[0].has_refresh_token);
+    }
+
+    #[test]
+    fn pending_take_deletes_and_expires() {
+        let dir = tmp("pending");
+        let store = SqliteStore::open_with_key(&dir.0, KEY).unwrap();
+        let rec = pending_record();
+        store.put_pending("p1", &rec).unwrap();
+        assert_eq!(store.take_pending("p1").unwrap(), Some(rec.clone()));
+        assert_eq!(store.take_pending("p1").unwrap(), None);
+
+        // An entry older than the TTL is purged by the next put or take.
+        let mut old = rec.clone();
+        old.created_at = now() - PENDING_TTL_SECS - 10;
+        store.put_pending("old", &old).unwrap();
+        store.put_pending("p2", &rec).unwrap();
+        let raw = Connection::open(dir.0.join(DB_FILE)).unwrap();
+        let ids: Vec<String> = raw
+            .prepare("SELECT id FROM pending ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(ids, ["p2"]);
+        assert_eq!(store.take_pending("old").unwrap(), None);
+
+        // A pending blob cannot be passed off as another id's.
+        store.put_pending("p3", &rec).unwrap();
+        raw.execute(
+            "UPDATE pending SET secrets = (SELECT secrets FROM pending WHERE id = 'p3')
+             WHERE id = 'p2'",
+            [],
+        )
+        .unwrap();
+        assert!(matches!(
+            store.take_pending("p2"),
+            Err(StoreError::Decrypt(_))
+        ));
+    }
+
+    #[test]
+    fn list_has_no_secrets() {
+        let dir = tmp("list");
+        let store = SqliteStore::open_with_key(&dir.0, KEY).unwrap();
+        store.put_account(&account("b-work")).unwrap();
+        let mut public = account("a-home");
+        public.tokens.refresh_token = None;
+        public.login = None;
+        store.put_account(&public).unwrap();
+        let list = store.list_accounts().unwrap();
+        assert_eq!(
+            list,
+            vec![
+                AccountSummary {
+                    name: "a-home".into(),
+                    provider_id: "google".into(),
+                    login: None,
+                    account_email: Some("alice@example.com".into()),
+                    expires_at: Some(1_900_000_000),
+                    has_refresh_token: false,
+                    updated_at: 1_700_000_001,
+                },
+                AccountSummary {
+                    name: "b-work".into(),
+                    provider_id: "google".into(),
+                    login: Some("alice@example.com".into()),
+                    account_email: Some("alice@example.com".into()),
+                    expires_at: Some(1_900_000_000),
+                    has_refresh_token: true,
+                    updated_at: 1_700_000_001,
+                },
+            ]
+        );
+        let printed = format!("{list:?}");
+        assert!(!printed.contains("TOKEN") && !printed.contains("SECRET"));
+    }
+
+    #[test]
+    fn debug_of_account_prints_no_secret() {
+        let printed = format!("{:?}", account("work"));
+        for secret in ["ACCESSTOKEN", "REFRESHTOKEN", "CLIENTSECRET", "IDTOKEN"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
+        let printed = format!("{:?}", pending_record());
+        for secret in ["PKCEVERIFIER", "NONCEVALUE", "CLIENTSECRET"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
+    }
+
+    #[test]
+    fn two_handles_share_the_directory() {
+        let dir = tmp("twohandles");
+        let a = SqliteStore::open_with_key(&dir.0, KEY).unwrap();
+        let b = SqliteStore::open_with_key(&dir.0, KEY).unwrap();
+        a.put_account(&account("one")).unwrap();
+        b.put_account(&account("two")).unwrap();
+        assert!(b.get_account("one").unwrap().is_some());
+        assert!(a.get_account("two").unwrap().is_some());
+        // A read transaction open on one handle does not block the other's
+        // writes (WAL).
+        let conn_a = a.lock();
+        let mut stmt = conn_a.prepare("SELECT name FROM accounts").unwrap();
+        let mut rows = stmt.query([]).unwrap();
+        assert!(rows.next().unwrap().is_some());
+        b.update_tokens("one", &account("one").tokens).unwrap();
+        drop(rows);
+        drop(stmt);
+        drop(conn_a);
+        let journal: String = b
+            .lock()
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(journal, "wal");
+        assert_eq!(a.list_accounts().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn names_are_validated() {
+        let dir = tmp("names");
+        let store = SqliteStore::open_with_key(&dir.0, KEY).unwrap();
+        for bad in ["", "a\nb", "tab\there", "\u{7f}"] {
+            assert!(
+                matches!(store.get_account(bad), Err(StoreError::InvalidName(_))),
+                "{bad:?}"
+            );
+        }
+        let long = "é".repeat(129);
+        assert!(matches!(
+            store.put_account(&account(&long)),
+            Err(StoreError::InvalidName(_))
+        ));
+        let max = "é".repeat(128);
+        store.put_account(&account(&max)).unwrap();
+        assert!(store.get_account(&max).unwrap().is_some());
+        assert!(matches!(
+            store.put_pending("", &pending_record()),
+            Err(StoreError::InvalidName(_))
+        ));
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let dir = tmp("schema");
+        drop(SqliteStore::open_with_key(&dir.0, KEY).unwrap());
+        let raw = Connection::open(dir.0.join(DB_FILE)).unwrap();
+        raw.pragma_update(None, "user_version", 99).unwrap();
+        drop(raw);
+        assert!(matches!(
+            SqliteStore::open_with_key(&dir.0, KEY),
+            Err(StoreError::UnsupportedSchema { found: 99, .. })
+        ));
+    }
+}

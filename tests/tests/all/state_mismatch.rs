@@ -1,0 +1,97 @@
+//! A callback whose `state` is not the pending one is refused before any code
+//! exchange: through the CLI's listener (the browser sees an error page) and
+//! through the library.
+
+use crate::common::{PendingCli, TempStore, authorize_local, last_json};
+use mail_oauth_runtime::OAuthError;
+use mail_oauth_runtime::error::Error;
+use mail_oauth_runtime::model::{AuthorizationOptions, Client};
+use mail_oauth_store::PendingRecord;
+use mail_oauth_store::accounts::AccountError;
+use mail_oauth_tests::browser::{Browser, callback_params};
+use mail_oauth_tests::peers;
+
+fn replace_state(callback: &str, state: &str) -> String {
+    let mut url = url::Url::parse(callback).unwrap();
+    let params: Vec<(String, String)> = callback_params(callback)
+        .into_iter()
+        .map(|(k, v)| {
+            if k == "state" {
+                (k, state.to_owned())
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
+    url.query_pairs_mut().clear().extend_pairs(params);
+    url.into()
+}
+
+#[test]
+fn cli_listener_refuses_a_forged_state() {
+    peers::ensure_up();
+    let store = TempStore::new("state-cli");
+    let cli = PendingCli::spawn(authorize_local(&store, "alice", peers::ALICE));
+    let mut browser = Browser::new();
+    let callback = browser
+        .authorize(&cli.authorization_url, &cli.redirect_uri)
+        .expect("reaches the callback");
+    let forged = replace_state(&callback, "forged-state-value-00000000000000");
+    let page = browser.get(&forged).expect("listener answers");
+    assert_eq!(page.status, 400, "{}", page.body);
+
+    let (code, stdout, _) = cli.finish();
+    assert_eq!(code, 1);
+    assert_eq!(last_json(&stdout)["error"]["kind"], "state_mismatch");
+    assert!(
+        store
+            .accounts(true)
+            .store()
+            .get_account("alice")
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[test]
+fn library_refuses_missing_or_wrong_state() {
+    peers::ensure_up();
+    let store = TempStore::new("state-lib");
+    let accounts = store.accounts(true);
+    let provider = accounts.discover(peers::AS_ISSUER).unwrap();
+    let client = Client {
+        id: peers::PUBLIC_CLIENT_ID.into(),
+        secret: None,
+        redirect_uri: peers::loopback_redirect_uri(43123),
+    };
+    let options = AuthorizationOptions {
+        scopes: vec!["openid".into(), "email".into(), "mail".into()],
+        login_hint: Some(peers::ALICE.into()),
+    };
+    let pending = accounts.begin(&provider, &client, &options).unwrap();
+    let callback = Browser::new()
+        .authorize(&pending.url, &client.redirect_uri)
+        .unwrap();
+    let record = PendingRecord {
+        account: "alice".into(),
+        provider,
+        client,
+        login: None,
+        pending,
+        created_at: 0,
+    };
+    for bad in [
+        replace_state(&callback, "x"),
+        callback.replace("state=", "stat="),
+    ] {
+        match accounts.complete(&record, &bad) {
+            Err(AccountError::Plugin(Error::OAuth(OAuthError::StateMismatch))) => {}
+            other => panic!("expected state-mismatch for {bad}, got {other:?}"),
+        }
+    }
+    // The genuine callback still works afterwards: nothing was consumed.
+    let account = accounts
+        .complete(&record, &callback)
+        .expect("genuine callback");
+    assert_eq!(account.tokens.account_email.as_deref(), Some(peers::ALICE));
+}

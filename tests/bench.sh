@@ -26,3 +26,6 @@ fi
 
 echo "=== bench: suite"
 cargo bench -p mail-oauth-tests --bench suite
+
+echo "=== bench: the CLI's first run (embedded precompiled component) against its warm run"
+cargo bench -p mail-oauth-tests --bench cli_first_run

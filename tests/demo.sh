@@ -3,7 +3,7 @@
 # against the real OpenID provider on 127.0.0.1:10090:
 #   authorize (loopback redirect, RFC 8252; a scripted browser plays the user)
 #   -> token -> xoauth2 -> refresh -> revoke
-# Builds the component (size profile) and the CLI (release), starts the provider
+# Builds the CLI (release; it carries the component, size profile), starts the provider
 # (tests/peers/up.sh --as-only) and stops it again on exit if it started it.
 # Runs from any cwd. Needs what tests/run-all.sh installs (Rust + wasm32-wasip2, node >= 20).
 set -euo pipefail
@@ -14,16 +14,13 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 AS=http://127.0.0.1:10090
 say() { printf '\n=== demo: %s\n' "$*"; }
 
-say "build the component (wasm32-wasip2, size profile, wasm-opt)"
-tests/build-component.sh
-COMPONENT=$TARGET/wasm32-wasip2/component/mail_oauth_guest.wasm
-say "build the CLI (release)"
-cargo build --release -p mail-oauth-host
+say "build the CLI (release), which builds and embeds the component (wasm32-wasip2, size profile, wasm-opt)"
+cargo build --release -p mail-oauth-cli
 CLI=$TARGET/release/mail-oauth
 say "build the scripted browser (tests/src/bin/play-browser.rs)"
 cargo build -p mail-oauth-tests --bin play-browser
 PLAY_BROWSER=$TARGET/debug/play-browser
-for f in "$COMPONENT" "$CLI" "$PLAY_BROWSER"; do
+for f in "$CLI" "$PLAY_BROWSER"; do
   [ -e "$f" ] || { echo "demo: $f was not built" >&2; exit 1; }
 done
 
@@ -51,7 +48,7 @@ grep -q "already up" <<<"$up_out" || STARTED_PEERS=1
 # loopback listener for the browser. Background pids go in BG_PIDS so the
 # trap ends them.
 run_cli_flow() {
-  local cli=("$CLI" --store "$STORE" --component "$COMPONENT" --allow-loopback)
+  local cli=("$CLI" --store "$STORE" --allow-loopback)
 
   say "mail-oauth authorize (loopback listener; play-browser completes login + consent)"
   "${cli[@]}" authorize --account demo --issuer "$AS" --client-id mail-public \

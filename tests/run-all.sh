@@ -2,10 +2,10 @@
 # THE test command (README, .ci/run): installs what is missing, starts the
 # loopback test peers, then runs every check of the workspace:
 #   cargo fmt --check; the component (tests/build-component.sh: wasm32-wasip2, --profile component,
-#   then wasm-opt -Oz on its core module); clippy (native and
+#   then wasm-opt -Oz on its core module); the module layering; clippy (native and
 #   wasm32-wasip2, -D warnings); the CLI build; cargo test --workspace (unit
 #   tests, guest natively, integration tests against the real peers);
-#   examples/*/test.sh when present.
+#   examples/*/test.sh when present; the Windows cross-build (tests/windows.sh).
 # Runs as root on a fresh Debian machine; every install step is skipped when
 # its result is already there. Exits non-zero when any step failed. From any cwd.
 set -euo pipefail
@@ -78,7 +78,8 @@ cargo_test() { # keeps cargo test's output for the totals below
 examples() {
   local t n=0 bad=0
   # The component built by the component step, wherever the target dir is.
-  export MAIL_OAUTH_WASM=${CARGO_TARGET_DIR:-$ROOT/target}/wasm32-wasip2/component/mail_oauth_guest.wasm
+  MAIL_OAUTH_WASM=$(tests/build-component.sh)
+  export MAIL_OAUTH_WASM
   for t in examples/*/test.sh; do
     [ -e "$t" ] || continue
     n=$((n + 1)); echo "--- $t"
@@ -89,14 +90,15 @@ examples() {
 }
 
 step fmt cargo fmt --all --check
-step component tests/build-component.sh
+step component tests/build-component.sh          # the shipped component, through the artifacts crate
+step layers python3 tests/layers.py              # no module cycles, in the guest or the host crates
 step clippy cargo clippy --workspace --all-targets -- -D warnings
-step hostile cargo build -p mail-oauth-hostile --target wasm32-wasip2 --release   # the sandbox tests' attacker
 step clippy-wasm cargo clippy -p mail-oauth-guest -p mail-oauth-hostile --target wasm32-wasip2 -- -D warnings
-step cli-build cargo build -p mail-oauth-host    # target/debug/mail-oauth, used by the CLI tests
-step example-multi-tenant cargo run -q -p mail-oauth-host --example multi_tenant
+step cli-build cargo build -p mail-oauth-cli     # target/debug/mail-oauth, used by the CLI tests
+step example-multi-tenant cargo run -q -p mail-oauth-runtime --example multi_tenant
 step cargo-test cargo_test
 step examples examples
+step windows tests/windows.sh                    # cross-build for x86_64-pc-windows-gnu, run under wine
 
 # ---------------------------------------------------------------- summary
 tests_passed=0 tests_failed=0

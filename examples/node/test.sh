@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Loads the mail-oauth component in Node through jco and checks the published
 # SASL vectors. Runnable from any directory. MAIL_OAUTH_WASM names a prebuilt
-# component; without it the component is built with cargo first.
+# component; without it tests/build-component.sh builds it first.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -9,9 +9,8 @@ repo="$(cd "$here/../.." && pwd)"
 cd "$here"
 
 if [[ -z "${MAIL_OAUTH_WASM:-}" ]]; then
-  cargo build --quiet --manifest-path "$repo/Cargo.toml" -p mail-oauth-guest \
-    --target wasm32-wasip2 --profile component
-  MAIL_OAUTH_WASM="$repo/target/wasm32-wasip2/component/mail_oauth_guest.wasm"
+  # The shipped component (size profile, wasm-opt), as the CLI embeds it.
+  MAIL_OAUTH_WASM="$(bash "$repo/tests/build-component.sh")"
 fi
 
 # npm records what it installed in node_modules/.package-lock.json: reinstall

@@ -40,10 +40,9 @@ fn main() {
         .join("component/mail_oauth_guest.wasm");
     let shipped = target_dir.join("mail_oauth_guest.wasm");
     match mail_oauth_optimize::optimize_cached(&built, &shipped) {
-        Ok(mail_oauth_optimize::Outcome::Optimized(sizes)) => {
-            println!("cargo:warning=component optimized: {sizes}")
-        }
-        Ok(mail_oauth_optimize::Outcome::Unchanged) => {}
+        Ok(
+            mail_oauth_optimize::Outcome::Optimized(_) | mail_oauth_optimize::Outcome::Unchanged,
+        ) => {}
         Ok(mail_oauth_optimize::Outcome::Unoptimized(why)) => {
             println!("cargo:warning=component left unoptimized: {why}")
         }

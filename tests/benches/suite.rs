@@ -282,7 +282,7 @@ fn component_bytes() -> Vec<u8> {
         .unwrap_or_else(|| PathBuf::from(COMPONENT));
     std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
-            "{}: {e}; build it first: cargo build -p mail-oauth-guest --target wasm32-wasip2 --profile component",
+            "{}: {e}; build it first: bash tests/build-component.sh",
             path.display()
         )
     })

@@ -21,6 +21,17 @@ pub(crate) struct Failure {
 
 impl From<AccountError> for Failure {
     fn from(e: AccountError) -> Self {
+        // The library says what is wrong; the CLI says which command fixes it.
+        let hint = match &e {
+            AccountError::UnknownAccount(name) => {
+                format!(": run `mail-oauth authorize --account {name}` first")
+            }
+            AccountError::NoMailServer(_) => ": give one with --server host:port".to_owned(),
+            AccountError::NoPendingAuthorization(_) => {
+                ": run `mail-oauth authorize --no-listen` again".to_owned()
+            }
+            _ => String::new(),
+        };
         Failure {
             kind: e.kind(),
             code: if e.is_reauthorize_required() {
@@ -28,7 +39,7 @@ impl From<AccountError> for Failure {
             } else {
                 ERROR
             },
-            message: e.to_string(),
+            message: format!("{e}{hint}"),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! `cargo bench -p mail-oauth-host --bench component`
+//! `cargo bench -p mail-oauth-runtime --bench component`
 //!
 //! Prints, in one run: compile vs precompiled load, instantiation from the
 //! `InstancePre`, `sasl.xoauth2` through the component vs the same core called
@@ -49,7 +49,7 @@ fn main() {
     let path = Path::new(COMPONENT);
     let bytes = std::fs::read(path).unwrap_or_else(|e| {
         panic!(
-            "{}: {e}; build it first: cargo build -p mail-oauth-guest --target wasm32-wasip2 --profile component",
+            "{}: {e}; build it first: bash tests/build-component.sh",
             path.display()
         )
     });

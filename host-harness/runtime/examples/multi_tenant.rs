@@ -2,8 +2,9 @@
 //! loaded component, a registry of tenants each with its own egress policy
 //! and limits, and the lifecycle calls (metrics, health, replacement).
 //!
-//! `cargo run -p mail-oauth-host --example multi_tenant` (after building the
-//! component). It makes no network request: the calls shown need none.
+//! `cargo run -p mail-oauth-runtime --example multi_tenant` (the artifacts
+//! crate builds the component). It makes no network request: the calls shown
+//! need none.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -11,7 +11,17 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-use crate::plugin::LoadSource;
+/// How a [`crate::Plugin`] was obtained, for diagnostics and benchmarks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadSource {
+    /// Compiled from the component bytes (and written to the cache if any).
+    Compiled,
+    /// Deserialized from a precompiled artifact in the cache.
+    Precompiled,
+    /// Deserialized from a precompiled artifact built into the host's own
+    /// binary ([`Plugin::from_precompiled`]).
+    Embedded,
+}
 
 /// A precompiled artifact is valid for one component and one engine
 /// configuration: the file name hashes both.

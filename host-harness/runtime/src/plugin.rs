@@ -18,12 +18,13 @@ use wasmtime_wasi::WasiCtx;
 
 use crate::bindings::{self, mail as wit_mail, oauth as wit_oauth, sasl as wit_sasl};
 use crate::cache;
+pub use crate::cache::LoadSource;
 use crate::engine::{EngineOptions, Runtime};
 use crate::error::Error;
 use crate::host::HostState;
 use crate::http_client::HttpClient;
 use crate::limits::{CallLimits, CallMeter, ticks_for};
-use crate::session::Session;
+use crate::session::{ExportIndices, Session};
 use crate::transport::Transports;
 
 /// How a [`Plugin`] is loaded.
@@ -34,18 +35,6 @@ pub struct LoadOptions {
     pub cache_dir: Option<PathBuf>,
 }
 
-/// How a [`Plugin`] was obtained, for diagnostics and benchmarks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LoadSource {
-    /// Compiled from the component bytes (and written to the cache if any).
-    Compiled,
-    /// Deserialized from a precompiled artifact in the cache.
-    Precompiled,
-    /// Deserialized from a precompiled artifact built into the host's own
-    /// binary ([`Plugin::from_precompiled`]).
-    Embedded,
-}
-
 /// The loaded component: compiled code plus linked imports, ready to
 /// instantiate many times, from many threads.
 pub struct Plugin {
@@ -54,15 +43,6 @@ pub struct Plugin {
     exports: Arc<ExportIndices>,
     source: LoadSource,
     digest: [u8; 32],
-}
-
-/// Where each exported interface's functions are, resolved once per load.
-/// A session type-checks an interface's functions (a walk over their WIT
-/// types) only when it first calls into that interface.
-pub(crate) struct ExportIndices {
-    pub(crate) oauth: wit_oauth::GuestIndices,
-    pub(crate) sasl: wit_sasl::GuestIndices,
-    pub(crate) mail: wit_mail::GuestIndices,
 }
 
 /// What one session may do and use.

@@ -15,7 +15,15 @@ use crate::model::{
     AuthorizationOptions, Client, Login, PendingAuthorization, Provider, Report, SaslFailure,
     Secret, Server, TestMessage, TokenKind, TokenSet,
 };
-use crate::plugin::ExportIndices;
+
+/// Where each exported interface's functions are, resolved once per load.
+/// A session type-checks an interface's functions (a walk over their WIT
+/// types) only when it first calls into that interface.
+pub(crate) struct ExportIndices {
+    pub(crate) oauth: wit_oauth::GuestIndices,
+    pub(crate) sasl: wit_sasl::GuestIndices,
+    pub(crate) mail: wit_mail::GuestIndices,
+}
 
 /// One instance of the component in its own store.
 pub struct Session {

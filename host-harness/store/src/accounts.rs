@@ -57,18 +57,16 @@ pub enum AccountError {
     #[error(transparent)]
     Store(StoreError),
     /// No such account.
-    #[error("no account named {0:?}: run `mail-oauth authorize --account {0}` first")]
+    #[error("no account named {0:?}")]
     UnknownAccount(String),
     /// The provider names no server for this protocol and none was given.
-    #[error("the account's provider names no {0:?} server: give one with --server host:port")]
+    #[error("the account's provider names no {0:?} server")]
     NoMailServer(MailProtocol),
     /// The TLS roots could not be loaded.
     #[error("cannot load the CA certificates: {0}")]
     TlsRoots(String),
     /// No pending authorization for this account.
-    #[error(
-        "no pending authorization for {0:?} (it expired or was already completed): run `mail-oauth authorize --no-listen` again"
-    )]
+    #[error("no pending authorization for {0:?} (it expired or was already completed)")]
     NoPendingAuthorization(String),
     /// Another thread or process kept the account's lock (a refresh, or a
     /// mail session that may refresh) for longer than the lock timeout

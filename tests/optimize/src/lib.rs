@@ -250,8 +250,18 @@ pub fn optimize_component(input: &Path, output: &Path) -> Result<Sizes, Optimize
 pub fn optimize_cached(input: &Path, output: &Path) -> Result<Outcome, OptimizeError> {
     let read =
         |path: &Path| std::fs::read(path).map_err(|e| error(format!("{}: {e}", path.display())));
+    // Written aside and renamed into place: two build scripts (the CLI's and
+    // the tests') may optimize at once, and neither may see half a file.
     let write = |path: &Path, bytes: &[u8]| {
-        std::fs::write(path, bytes).map_err(|e| error(format!("{}: {e}", path.display())))
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(format!(".tmp{}", std::process::id()));
+        let tmp = PathBuf::from(tmp);
+        std::fs::write(&tmp, bytes)
+            .and_then(|()| std::fs::rename(&tmp, path))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                error(format!("{}: {e}", path.display()))
+            })
     };
     let mut stamp = output.as_os_str().to_owned();
     stamp.push(".optimized");

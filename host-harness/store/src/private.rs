@@ -19,13 +19,17 @@ pub(crate) fn dir_builder() -> DirBuilder {
 
 /// `OpenOptions` that create files private to the user.
 pub(crate) fn file_options() -> OpenOptions {
-    let mut options = OpenOptions::new();
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt as _;
+        let mut options = OpenOptions::new();
         options.mode(0o600);
+        options
     }
-    options
+    #[cfg(not(unix))]
+    {
+        OpenOptions::new()
+    }
 }
 
 /// The permission bits that let the group or others in, when there are

@@ -7,6 +7,7 @@ mod common;
 
 mod access_denied;
 mod authorize_loopback_cli;
+mod cli_component;
 mod discovery;
 mod egress_denied;
 mod hostile_connection_flood;

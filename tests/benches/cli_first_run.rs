@@ -12,6 +12,7 @@
 //! - **compile, first run**: `--component` naming the same file, with an
 //!   empty cache directory every time: it compiles, as every first run did
 //!   before the CLI carried its component.
+//!
 //! Medians of 15 runs each. Needs the peers (`tests/peers/up.sh`) and the
 //! release CLI (`cargo build --release -p mail-oauth-cli`, which this runs).
 //! Prints a table; asserts nothing.

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::{TempStore, cli_path, component_path, last_json, run};
+use crate::common::{TempStore, cli_path, component_path, run};
 
 fn providers(cwd: &Path, store: &Path, cache: &Path) -> Command {
     let mut cmd = Command::new(cli_path());
@@ -36,7 +36,7 @@ fn runs_anywhere_with_the_embedded_component_and_compiles_nothing() {
     let (out, stdout, stderr) =
         run(providers(&cwd, &tmp.dir.join("store"), &cache).args(["--json", "providers"]));
     assert!(out.status.success(), "{stderr}");
-    let list = last_json(&stdout);
+    let list: serde_json::Value = serde_json::from_str(stdout.trim()).expect("a JSON list");
     let ids: Vec<&str> = list
         .as_array()
         .expect("a list of providers")

@@ -1246,7 +1246,7 @@ fn throughput(
     let accounts: Vec<(String, TokenSet)> = (0..ACCOUNTS)
         .map(|i| {
             let tokens = TokenSet {
-                access_token: Secret::new(format!("at-{i:04}-ya29.vF9dft4qmTc2Nvb3RlckBhdHRh")),
+                access_token: Secret::new(format!("at-{i:04}-fake-access-token-for-the-bench")),
                 refresh_token: Some(Secret::new(format!("rt-{i:04}-1//0gdftvF9dft4qmTc2N"))),
                 expires_at: Some(now + 10 * 365 * 24 * 3600),
                 scopes: vec!["openid".into(), "email".into(), peers::MAIL_SCOPE.into()],

@@ -13,8 +13,8 @@ use crate::common::*;
 
 const CLIENT_SECRET: &str = "fake-client-SECRET-abc123";
 const CODE: &str = "4/0AX4XfWjCODEsecret-xyz";
-const ACCESS: &str = "ya29.a0AfH6SMBx-ACCESSsecret-0123456789";
-const REFRESH: &str = "1//0gREFRESHsecretXYZ-0123456789abcdef";
+const ACCESS: &str = "fake.accesstoken-ACCESSsecret-0123456789";
+const REFRESH: &str = "fake-refresh-REFRESHsecretXYZ-0123456789abcdef";
 const SHORT_ACCESS: &str = "shortAT1";
 
 fn client() -> Client {

@@ -52,22 +52,7 @@ pub fn begin_authorization(
     if client.id.is_empty() {
         return Err(Error::input("client.id: empty"));
     }
-    let scopes = if options.scopes.is_empty() {
-        provider.default_scopes.clone()
-    } else {
-        options.scopes.clone()
-    };
-    let scope_ok = |scope: &String| {
-        !scope.is_empty()
-            && scope
-                .bytes()
-                .all(|b| b > b' ' && b != b'"' && b != b'\\' && b != 0x7f)
-    };
-    if !scopes.iter().all(scope_ok) {
-        return Err(Error::input(
-            "scopes: a scope is empty or holds a space, quote or control character",
-        ));
-    }
+    let scopes = requested_scopes(provider, &options.scopes)?;
     for (name, _) in &provider.extra_parameters {
         if RESERVED_PARAMETERS.contains(&name.as_str()) {
             return Err(Error::input(format!(
@@ -91,8 +76,10 @@ pub fn begin_authorization(
     let state = CsrfToken::new(random_token(16)?);
     let mut request = oauth
         .authorize_url(|| state.clone())
-        .add_scopes(scopes.iter().cloned().map(Scope::new))
-        .set_pkce_challenge(challenge);
+        .add_scopes(scopes.iter().cloned().map(Scope::new));
+    if provider.pkce {
+        request = request.set_pkce_challenge(challenge);
+    }
     if let Some(nonce) = &nonce {
         request = request.add_extra_param("nonce", nonce.clone());
     }
@@ -178,6 +165,8 @@ pub fn complete_authorization(
         let description = get("error_description").map(|text| scrub_description(text, &secrets));
         return Err(if code == "access_denied" {
             Error::AccessDenied(description)
+        } else if code == "temporarily_unavailable" {
+            Error::TemporaryFailure(description.unwrap_or_else(|| code.to_owned()))
         } else {
             Error::ProviderError(crate::ProviderFailure {
                 code: scrub_known(code, &secrets),
@@ -201,6 +190,32 @@ pub fn complete_authorization(
         }
     }
     token::exchange_code(http, provider, client, pending, code, now)
+}
+
+/// The scopes of a request: `asked`, or the provider's defaults when empty. A
+/// scope holding a space, quote or control character is refused (it would
+/// change the request's meaning).
+pub(crate) fn requested_scopes(
+    provider: &Provider,
+    asked: &[String],
+) -> Result<Vec<String>, Error> {
+    let scopes = if asked.is_empty() {
+        provider.default_scopes.clone()
+    } else {
+        asked.to_vec()
+    };
+    let scope_ok = |scope: &String| {
+        !scope.is_empty()
+            && scope
+                .bytes()
+                .all(|b| b > b' ' && b != b'"' && b != b'\\' && b != 0x7f)
+    };
+    if !scopes.iter().all(scope_ok) {
+        return Err(Error::input(
+            "scopes: a scope is empty or holds a space, quote or control character",
+        ));
+    }
+    Ok(scopes)
 }
 
 /// `len` random bytes, base64url: 16 bytes (128 bits) for `state` and the nonce,

@@ -5,18 +5,19 @@
 //! uses exist. Every conversion is infallible: the WIT and the core agree case
 //! by case.
 
-use crate::bindings::{wit, wit_http, wit_mail, wit_transport};
+use crate::bindings::{sasl as wit_sasl, wit, wit_http, wit_mail, wit_transport};
 use crate::http::{Header, HttpError, HttpRequest, HttpResponse};
 use crate::mail::{
-    Credentials, Login, MailError, MailFailure, Mechanism, Refreshable, Report, Step, TestMessage,
+    Credentials, Login, MailApi, MailError, MailFailure, Mechanism, Refreshable, Report, Step,
+    TestMessage,
 };
 use crate::transport::{Security, TransportError};
 use crate::types::{
-    AuthorizationOptions, Client, ClientAuth, CommandRejection, FreshTokens, MailProtocol,
-    MailServer, PendingAuthorization, PresetKind, Provider, SaslFailure, SaslRejection, Server,
-    TokenKind, TokenSet,
+    AuthorizationOptions, Client, ClientAuth, CommandRejection, DeviceAuthorization, DevicePoll,
+    FreshTokens, MailProtocol, MailServer, PendingAuthorization, PresetKind, Provider, SaslFailure,
+    SaslRejection, Server, TokenKind, TokenSet,
 };
-use crate::{Error, ProviderFailure};
+use crate::{Error, ProviderFailure, SaslError};
 
 // http
 
@@ -224,10 +225,12 @@ impl From<wit::Provider> for Provider {
             issuer: p.issuer,
             authorization_endpoint: p.authorization_endpoint,
             token_endpoint: p.token_endpoint,
+            device_authorization_endpoint: p.device_authorization_endpoint,
             revocation_endpoint: p.revocation_endpoint,
             default_scopes: p.default_scopes,
             extra_parameters: p.extra_parameters,
             client_auth: p.client_auth.into(),
+            pkce: p.pkce,
             mail_servers: p.mail_servers.into_iter().map(Into::into).collect(),
         }
     }
@@ -241,10 +244,12 @@ impl From<Provider> for wit::Provider {
             issuer: p.issuer,
             authorization_endpoint: p.authorization_endpoint,
             token_endpoint: p.token_endpoint,
+            device_authorization_endpoint: p.device_authorization_endpoint,
             revocation_endpoint: p.revocation_endpoint,
             default_scopes: p.default_scopes,
             extra_parameters: p.extra_parameters,
             client_auth: p.client_auth.into(),
+            pkce: p.pkce,
             mail_servers: p.mail_servers.into_iter().map(Into::into).collect(),
         }
     }
@@ -255,6 +260,29 @@ impl From<wit::PresetKind> for PresetKind {
         match kind {
             wit::PresetKind::Google => Self::Google,
             wit::PresetKind::Microsoft(tenant) => Self::Microsoft(tenant),
+            wit::PresetKind::Yahoo => Self::Yahoo,
+            wit::PresetKind::Aol => Self::Aol,
+            wit::PresetKind::Fastmail => Self::Fastmail,
+            wit::PresetKind::Yandex => Self::Yandex,
+            wit::PresetKind::MailRu => Self::MailRu,
+            wit::PresetKind::Comcast => Self::Comcast,
+            wit::PresetKind::Seznam => Self::Seznam,
+        }
+    }
+}
+
+impl From<PresetKind> for wit::PresetKind {
+    fn from(kind: PresetKind) -> Self {
+        match kind {
+            PresetKind::Google => Self::Google,
+            PresetKind::Microsoft(tenant) => Self::Microsoft(tenant),
+            PresetKind::Yahoo => Self::Yahoo,
+            PresetKind::Aol => Self::Aol,
+            PresetKind::Fastmail => Self::Fastmail,
+            PresetKind::Yandex => Self::Yandex,
+            PresetKind::MailRu => Self::MailRu,
+            PresetKind::Comcast => Self::Comcast,
+            PresetKind::Seznam => Self::Seznam,
         }
     }
 }
@@ -384,11 +412,12 @@ impl From<CommandRejection> for wit::CommandRejection {
         Self {
             step: r.step,
             reply: r.reply,
+            code: r.code,
         }
     }
 }
 
-impl From<Error> for wit::Error {
+impl From<Error> for wit::OauthError {
     fn from(error: Error) -> Self {
         match error {
             Error::ReauthorizeRequired(f) => Self::ReauthorizeRequired(f.into()),
@@ -403,24 +432,55 @@ impl From<Error> for wit::Error {
                 Self::InvalidResponse(wit::InvalidResponse { status, detail })
             }
             Error::InvalidInput(what) => Self::InvalidInput(what),
+            Error::Unsupported(what) => Self::Unsupported(what),
+            Error::DeviceExpired => Self::DeviceExpired,
+            Error::TemporaryFailure(why) => Self::TemporaryFailure(why),
         }
     }
 }
 
-impl From<MailError> for wit::Error {
-    fn from(error: MailError) -> Self {
-        match error {
-            MailError::OAuth(e) => e.into(),
-            MailError::Transport(e) => Self::Transport(e.into()),
-            MailError::SaslRejected(r) => Self::SaslRejected(r.into()),
-            MailError::NoMechanism(offered) => Self::NoMechanism(offered),
-            MailError::TlsUnavailable(t) => Self::TlsUnavailable(t),
-            MailError::CommandRejected(r) => Self::CommandRejected(r.into()),
-            MailError::MailProtocol(r) => Self::MailProtocol(r.into()),
-            MailError::SenderNotAuthorized { sender, user } => {
-                Self::SenderNotAuthorized(wit::SenderMismatch { sender, user })
-            }
+impl From<wit::DeviceAuthorization> for DeviceAuthorization {
+    fn from(d: wit::DeviceAuthorization) -> Self {
+        Self {
+            user_code: d.user_code,
+            verification_uri: d.verification_uri,
+            verification_uri_complete: d.verification_uri_complete,
+            expires_at: d.expires_at,
+            interval: d.interval,
+            device_code: d.device_code,
+            scopes: d.scopes,
         }
+    }
+}
+
+impl From<DeviceAuthorization> for wit::DeviceAuthorization {
+    fn from(d: DeviceAuthorization) -> Self {
+        Self {
+            user_code: d.user_code,
+            verification_uri: d.verification_uri,
+            verification_uri_complete: d.verification_uri_complete,
+            expires_at: d.expires_at,
+            interval: d.interval,
+            device_code: d.device_code,
+            scopes: d.scopes,
+        }
+    }
+}
+
+impl From<DevicePoll> for wit::DevicePoll {
+    fn from(poll: DevicePoll) -> Self {
+        match poll {
+            DevicePoll::Pending(secs) => Self::Pending(secs),
+            DevicePoll::Granted(tokens) => Self::Granted(tokens.into()),
+        }
+    }
+}
+
+// sasl
+
+impl From<SaslError> for wit_sasl::SaslError {
+    fn from(error: SaslError) -> Self {
+        Self::InvalidInput(error.0)
     }
 }
 
@@ -440,6 +500,35 @@ impl From<Mechanism> for wit_mail::Mechanism {
         match mechanism {
             Mechanism::Xoauth2 => Self::Xoauth2,
             Mechanism::Oauthbearer => Self::Oauthbearer,
+        }
+    }
+}
+
+impl From<wit_mail::MailApi> for MailApi {
+    fn from(api: wit_mail::MailApi) -> Self {
+        match api {
+            wit_mail::MailApi::Gmail => Self::Gmail,
+            wit_mail::MailApi::Graph => Self::Graph,
+        }
+    }
+}
+
+impl From<MailError> for wit_mail::MailError {
+    fn from(error: MailError) -> Self {
+        match error {
+            MailError::OAuth(e) => Self::Oauth(e.into()),
+            MailError::InvalidInput(what) => Self::InvalidInput(what),
+            MailError::Transport(e) => Self::Transport(e.into()),
+            MailError::Http(e) => Self::Http(e.into()),
+            MailError::SaslRejected(r) => Self::SaslRejected(r.into()),
+            MailError::NoMechanism(offered) => Self::NoMechanism(offered),
+            MailError::TlsUnavailable(t) => Self::TlsUnavailable(t),
+            MailError::CommandRejected(r) => Self::CommandRejected(r.into()),
+            MailError::ProtocolViolation(r) => Self::ProtocolViolation(r.into()),
+            MailError::TemporaryFailure(r) => Self::TemporaryFailure(r.into()),
+            MailError::SenderNotAuthorized { sender, user } => {
+                Self::SenderNotAuthorized(wit::SenderMismatch { sender, user })
+            }
         }
     }
 }
@@ -502,7 +591,7 @@ impl From<Report> for wit_mail::Report {
         Self {
             greeting: report.greeting,
             capabilities: report.capabilities,
-            mechanism: report.mechanism.into(),
+            mechanism: report.mechanism.map(Into::into),
             steps: report.steps.into_iter().map(Into::into).collect(),
             refreshed: report.refreshed.map(Into::into),
         }

@@ -16,6 +16,7 @@ struct Metadata {
     authorization_endpoint: String,
     token_endpoint: String,
     revocation_endpoint: Option<String>,
+    device_authorization_endpoint: Option<String>,
     token_endpoint_auth_methods_supported: Option<Vec<String>>,
 }
 
@@ -86,8 +87,8 @@ fn fetch(http: &dyn Http, url: &str) -> Result<Result<Metadata, Unusable>, Error
 }
 
 /// Reads the metadata members as a `#[derive(Deserialize)]` struct would: the
-/// three endpoints are required strings, the revocation endpoint an optional
-/// string, the auth methods an optional array of strings (`null` is absent).
+/// three endpoints are required strings, the revocation and device endpoints
+/// optional strings, the auth methods an optional array of strings (`null` is absent).
 fn metadata(body: &[u8]) -> Option<Metadata> {
     let mut members = object_members_once(
         body,
@@ -97,6 +98,7 @@ fn metadata(body: &[u8]) -> Option<Metadata> {
             "token_endpoint",
             "revocation_endpoint",
             "token_endpoint_auth_methods_supported",
+            "device_authorization_endpoint",
         ],
     )
     .ok()??;
@@ -107,11 +109,13 @@ fn metadata(body: &[u8]) -> Option<Metadata> {
     let issuer = required(0)?;
     let authorization_endpoint = required(1)?;
     let token_endpoint = required(2)?;
-    let revocation_endpoint = match members[3].take() {
-        None | Some(Member::Null) => None,
-        Some(Member::Text(text)) => Some(text),
-        Some(_) => return None,
+    let mut optional = |at: usize| match members[at].take() {
+        None | Some(Member::Null) => Some(None),
+        Some(Member::Text(text)) => Some(Some(text)),
+        Some(_) => None,
     };
+    let revocation_endpoint = optional(3)?;
+    let device_authorization_endpoint = optional(5)?;
     let token_endpoint_auth_methods_supported = match members[4].take() {
         None | Some(Member::Null) => None,
         Some(Member::Texts(methods)) => Some(methods),
@@ -122,6 +126,7 @@ fn metadata(body: &[u8]) -> Option<Metadata> {
         authorization_endpoint,
         token_endpoint,
         revocation_endpoint,
+        device_authorization_endpoint,
         token_endpoint_auth_methods_supported,
     })
 }
@@ -145,6 +150,10 @@ fn provider(issuer: &str, issuer_url: &Url, metadata: Metadata) -> Result<Provid
         endpoint_url("revocation_endpoint", revocation)
             .map_err(|_| invalid("revocation_endpoint"))?;
     }
+    if let Some(device) = &metadata.device_authorization_endpoint {
+        endpoint_url("device_authorization_endpoint", device)
+            .map_err(|_| invalid("device_authorization_endpoint"))?;
+    }
     let client_auth = match &metadata.token_endpoint_auth_methods_supported {
         Some(methods) if !methods.iter().any(|m| m == "client_secret_basic") => ClientAuth::Post,
         _ => ClientAuth::Basic,
@@ -155,12 +164,14 @@ fn provider(issuer: &str, issuer_url: &Url, metadata: Metadata) -> Result<Provid
         issuer: Some(issuer.to_owned()),
         authorization_endpoint: metadata.authorization_endpoint,
         token_endpoint: metadata.token_endpoint,
+        device_authorization_endpoint: metadata.device_authorization_endpoint,
         revocation_endpoint: metadata.revocation_endpoint,
         default_scopes: ["openid", "email", "offline_access"]
             .map(str::to_owned)
             .to_vec(),
         extra_parameters: Vec::new(),
         client_auth,
+        pkce: true,
         mail_servers: Vec::new(),
     })
 }

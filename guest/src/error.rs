@@ -1,4 +1,5 @@
-//! The core error type, mirroring the WIT `error` variant case by case.
+//! The core OAuth error type, mirroring the WIT `oauth-error` variant case by
+//! case, and the SASL encodings' own error.
 
 use std::fmt;
 
@@ -44,6 +45,31 @@ pub enum Error {
     },
     /// The caller's input is unusable; the text names the field, never its value.
     InvalidInput(String),
+    /// The provider cannot do what was asked; the text names the alternative.
+    Unsupported(String),
+    /// The device code expired before the user approved (RFC 8628).
+    DeviceExpired,
+    /// The provider said "later" (`temporarily_unavailable`, HTTP 429/502/503/504).
+    TemporaryFailure(String),
+}
+
+/// The only failure of the SASL encodings (the WIT `sasl-error`): unusable
+/// input. The text names the field, never its value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaslError(pub String);
+
+impl fmt::Display for SaslError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid input: {}", self.0)
+    }
+}
+
+impl std::error::Error for SaslError {}
+
+impl From<SaslError> for Error {
+    fn from(error: SaslError) -> Self {
+        Error::InvalidInput(error.0)
+    }
 }
 
 impl Error {
@@ -87,6 +113,13 @@ impl fmt::Display for Error {
                 write!(f, "invalid response (HTTP {status}): {detail}")
             }
             Error::InvalidInput(what) => write!(f, "invalid input: {what}"),
+            Error::Unsupported(what) => write!(f, "unsupported: {what}"),
+            Error::DeviceExpired => {
+                f.write_str("the device code expired before the user approved; start again")
+            }
+            Error::TemporaryFailure(why) => {
+                write!(f, "the provider is temporarily unavailable: {why}")
+            }
         }
     }
 }

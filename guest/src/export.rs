@@ -12,7 +12,7 @@ use crate::bindings::{oauth, sasl, wit, wit_http, wit_mail, wit_transport};
 use crate::http::{Http, HttpError, HttpRequest, HttpResponse};
 use crate::mail::{self as core_mail, MailFailure};
 use crate::transport::{Connection, Security, Transport, TransportError};
-use crate::{authorize, discovery, providers, token};
+use crate::{authorize, device, discovery, providers, token};
 
 /// The component: stateless, so a unit struct.
 struct Component;
@@ -35,13 +35,17 @@ impl oauth::Guest for Component {
         providers::providers().into_iter().map(Into::into).collect()
     }
 
-    fn preset(kind: wit::PresetKind) -> Result<wit::Provider, wit::Error> {
+    fn preset(kind: wit::PresetKind) -> Result<wit::Provider, wit::OauthError> {
         providers::preset(&kind.into())
             .map(Into::into)
             .map_err(Into::into)
     }
 
-    fn discover(issuer: String) -> Result<wit::Provider, wit::Error> {
+    fn preset_for_host(host: String) -> Option<wit::PresetKind> {
+        providers::preset_for_host(&host).map(Into::into)
+    }
+
+    fn discover(issuer: String) -> Result<wit::Provider, wit::OauthError> {
         discovery::discover(&HostHttp, &issuer)
             .map(Into::into)
             .map_err(Into::into)
@@ -51,7 +55,7 @@ impl oauth::Guest for Component {
         provider: wit::Provider,
         client: wit::Client,
         options: wit::AuthorizationOptions,
-    ) -> Result<wit::PendingAuthorization, wit::Error> {
+    ) -> Result<wit::PendingAuthorization, wit::OauthError> {
         authorize::begin_authorization(&provider.into(), &client.into(), &options.into())
             .map(Into::into)
             .map_err(Into::into)
@@ -63,7 +67,7 @@ impl oauth::Guest for Component {
         pending: wit::PendingAuthorization,
         callback: String,
         now: u64,
-    ) -> Result<wit::TokenSet, wit::Error> {
+    ) -> Result<wit::TokenSet, wit::OauthError> {
         authorize::complete_authorization(
             &HostHttp,
             &provider.into(),
@@ -76,12 +80,57 @@ impl oauth::Guest for Component {
         .map_err(Into::into)
     }
 
+    fn begin_device_authorization(
+        provider: wit::Provider,
+        client: wit::Client,
+        options: wit::AuthorizationOptions,
+        now: u64,
+    ) -> Result<wit::DeviceAuthorization, wit::OauthError> {
+        device::begin_device_authorization(
+            &HostHttp,
+            &provider.into(),
+            &client.into(),
+            &options.into(),
+            now,
+        )
+        .map(Into::into)
+        .map_err(Into::into)
+    }
+
+    fn poll_device_authorization(
+        provider: wit::Provider,
+        client: wit::Client,
+        device: wit::DeviceAuthorization,
+        now: u64,
+    ) -> Result<wit::DevicePoll, wit::OauthError> {
+        device::poll_device_authorization(
+            &HostHttp,
+            &provider.into(),
+            &client.into(),
+            &device.into(),
+            now,
+        )
+        .map(Into::into)
+        .map_err(Into::into)
+    }
+
+    fn client_credentials(
+        provider: wit::Provider,
+        client: wit::Client,
+        scopes: Vec<String>,
+        now: u64,
+    ) -> Result<wit::TokenSet, wit::OauthError> {
+        token::client_credentials(&HostHttp, &provider.into(), &client.into(), &scopes, now)
+            .map(Into::into)
+            .map_err(Into::into)
+    }
+
     fn refresh(
         provider: wit::Provider,
         client: wit::Client,
         tokens: wit::TokenSet,
         now: u64,
-    ) -> Result<wit::TokenSet, wit::Error> {
+    ) -> Result<wit::TokenSet, wit::OauthError> {
         token::refresh(
             &HostHttp,
             &provider.into(),
@@ -99,7 +148,7 @@ impl oauth::Guest for Component {
         tokens: wit::TokenSet,
         now: u64,
         skew: u32,
-    ) -> Result<wit::FreshTokens, wit::Error> {
+    ) -> Result<wit::FreshTokens, wit::OauthError> {
         token::ensure_fresh(
             &HostHttp,
             &provider.into(),
@@ -117,7 +166,7 @@ impl oauth::Guest for Component {
         client: wit::Client,
         token: String,
         kind: wit::TokenKind,
-    ) -> Result<(), wit::Error> {
+    ) -> Result<(), wit::OauthError> {
         token::revoke(
             &HostHttp,
             &provider.into(),
@@ -130,7 +179,7 @@ impl oauth::Guest for Component {
 }
 
 impl sasl::Guest for Component {
-    fn xoauth2(user: String, access_token: String) -> Result<String, wit::Error> {
+    fn xoauth2(user: String, access_token: String) -> Result<String, sasl::SaslError> {
         crate::sasl::xoauth2(&user, &access_token).map_err(Into::into)
     }
 
@@ -139,11 +188,11 @@ impl sasl::Guest for Component {
         host: String,
         port: u16,
         access_token: String,
-    ) -> Result<String, wit::Error> {
+    ) -> Result<String, sasl::SaslError> {
         crate::sasl::oauthbearer(&user, &host, port, &access_token).map_err(Into::into)
     }
 
-    fn parse_failure(challenge: String) -> Result<wit::SaslFailure, wit::Error> {
+    fn parse_failure(challenge: String) -> Result<wit::SaslFailure, sasl::SaslError> {
         crate::sasl::parse_failure(&challenge)
             .map(Into::into)
             .map_err(Into::into)
@@ -232,5 +281,21 @@ impl wit_mail::Guest for Component {
         )
         .map(Into::into)
         .map_err(Into::into)
+    }
+
+    fn verify_api(api: wit_mail::MailApi, login: wit_mail::Login) -> MailResult {
+        core_mail::verify_api(&HostHttp, api.into(), &login.into())
+            .map(Into::into)
+            .map_err(Into::into)
+    }
+
+    fn send_via_api(
+        api: wit_mail::MailApi,
+        login: wit_mail::Login,
+        message: wit_mail::TestMessage,
+    ) -> MailResult {
+        core_mail::send_via_api(&HostHttp, api.into(), &login.into(), &message.into())
+            .map(Into::into)
+            .map_err(Into::into)
     }
 }

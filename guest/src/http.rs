@@ -185,7 +185,21 @@ impl std::error::Error for AdapterError {
 pub(crate) struct SeenResponse {
     pub status: u16,
     pub content_type: Option<String>,
+    /// The `Retry-After` header, for a "later" status.
+    pub retry_after: Option<String>,
     pub body: Vec<u8>,
+}
+
+impl SeenResponse {
+    /// What errors need of `response`.
+    pub(crate) fn of(response: HttpResponse) -> Self {
+        SeenResponse {
+            status: response.status,
+            content_type: response.header("content-type").map(str::to_owned),
+            retry_after: response.header("retry-after").map(str::to_owned),
+            body: response.body,
+        }
+    }
 }
 
 /// `oauth2::SyncHttpClient` over a core [`Http`].
@@ -230,6 +244,7 @@ impl oauth2::SyncHttpClient for OAuthHttp<'_> {
         *self.last.borrow_mut() = Some(SeenResponse {
             status: response.status,
             content_type: response.header("content-type").map(str::to_owned),
+            retry_after: response.header("retry-after").map(str::to_owned),
             body: response.body.clone(),
         });
         if (300..400).contains(&response.status) {

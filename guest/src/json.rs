@@ -20,7 +20,9 @@ pub(crate) enum Member {
     Null,
     /// An array of strings only (possibly empty).
     Texts(Vec<String>),
-    /// Anything else (a boolean, any other array, an object).
+    /// An object: its members, in order.
+    Object(Vec<(String, Member)>),
+    /// Anything else (a boolean, any other array).
     Other,
 }
 
@@ -29,6 +31,18 @@ impl Member {
     pub(crate) fn as_text(&self) -> Option<&str> {
         match self {
             Member::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The member `name` of an object, when this is one and has it.
+    pub(crate) fn get(&self, name: &str) -> Option<&Member> {
+        match self {
+            Member::Object(members) => members
+                .iter()
+                .rev()
+                .find(|(key, _)| key == name)
+                .map(|(_, m)| m),
             _ => None,
         }
     }
@@ -201,8 +215,12 @@ impl<'de> Visitor<'de> for MemberVisitor {
         Ok(texts.map_or(Member::Other, Member::Texts))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Member, A::Error> {
-        drain_map(map).map(|()| Member::Other)
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Member, A::Error> {
+        let mut members = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            members.push((key, map.next_value_seed(MemberSeed)?));
+        }
+        Ok(Member::Object(members))
     }
 }
 

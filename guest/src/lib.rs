@@ -2,8 +2,8 @@
 //!
 //! The crate has two layers:
 //!
-//! * a pure protocol core ([`providers`], [`authorize`], [`token`], [`discovery`],
-//!   [`sasl`]) that takes its HTTP as a parameter ([`http::Http`]) and the time as a
+//! * a pure protocol core ([`providers`], [`authorize`], [`device`], [`token`],
+//!   [`discovery`], [`sasl`], [`mail`]) that takes its HTTP as a parameter ([`http::Http`]) and the time as a
 //!   number, so it runs and is tested natively with scripted fakes;
 //! * a thin export layer (`export`, only on `wasm32`) that implements the WIT
 //!   contract in `wit/plugin.wit` over the core, and [`http::Http`] and
@@ -15,6 +15,7 @@
 //! returns everything that must persist.
 
 pub mod authorize;
+pub mod device;
 pub mod discovery;
 pub mod error;
 pub mod http;
@@ -35,5 +36,5 @@ mod conv;
 #[cfg(target_arch = "wasm32")]
 mod export;
 
-pub use error::{Error, ProviderFailure};
+pub use error::{Error, ProviderFailure, SaslError};
 pub use types::*;

@@ -1,5 +1,9 @@
-//! The preset providers (Google, Microsoft) and the URL checks every provider,
-//! preset or host-built, goes through before use.
+//! The preset providers (Google, Microsoft and the other providers of
+//! Thunderbird's table), the host-name lookup that finds them, and the URL
+//! checks every provider, preset or host-built, goes through before use.
+//!
+//! Endpoints, scopes and hosts are those of Thunderbird's
+//! `OAuth2Providers.sys.mjs` and of each provider's own documents.
 
 use url::Url;
 
@@ -20,15 +24,48 @@ const MICROSOFT_SCOPES: [&str; 6] = [
     "email",
 ];
 
-/// A preset's mail server.
-fn mail_server(protocol: MailProtocol, host: &str, port: u16, security: Security) -> MailServer {
-    MailServer {
-        protocol,
-        server: Server {
-            host: host.to_owned(),
-            port,
-            security,
-        },
+use MailProtocol::{Imap, Pop3, Smtp};
+use Security::{ImplicitTls, Starttls};
+
+/// A preset's mail servers, as (protocol, host, port, security).
+type Servers<'a> = &'a [(MailProtocol, &'a str, u16, Security)];
+
+/// Builds a preset from its parts; every preset but Microsoft's tenant-bound
+/// one is a constant table row.
+#[expect(clippy::too_many_arguments, reason = "one row of the preset table")]
+fn preset_of(
+    id: &str,
+    display_name: &str,
+    issuer: Option<&str>,
+    endpoints: [&str; 2],
+    device: Option<&str>,
+    revocation: Option<&str>,
+    scopes: &[&str],
+    servers: Servers<'_>,
+) -> Provider {
+    Provider {
+        id: id.to_owned(),
+        display_name: display_name.to_owned(),
+        issuer: issuer.map(str::to_owned),
+        authorization_endpoint: endpoints[0].to_owned(),
+        token_endpoint: endpoints[1].to_owned(),
+        device_authorization_endpoint: device.map(str::to_owned),
+        revocation_endpoint: revocation.map(str::to_owned),
+        default_scopes: strings(scopes),
+        extra_parameters: Vec::new(),
+        client_auth: ClientAuth::Post,
+        pkce: true,
+        mail_servers: servers
+            .iter()
+            .map(|&(protocol, host, port, security)| MailServer {
+                protocol,
+                server: Server {
+                    host: host.to_owned(),
+                    port,
+                    security,
+                },
+            })
+            .collect(),
     }
 }
 
@@ -36,50 +73,33 @@ fn strings(values: &[&str]) -> Vec<String> {
     values.iter().map(|value| (*value).to_owned()).collect()
 }
 
-/// Google (Gmail over IMAP, POP3, SMTP). `access_type=offline` and
-/// `prompt=consent` make Google issue a refresh token on every consent, not only
-/// the first.
+/// Google (Gmail over IMAP, POP3, SMTP and the Gmail API). `access_type=offline`
+/// and `prompt=consent` make Google issue a refresh token on every consent, not
+/// only the first. Google has a device endpoint, but refuses mail scopes there.
 pub fn google() -> Provider {
-    Provider {
-        id: "google".into(),
-        display_name: "Google (Gmail)".into(),
-        issuer: Some("https://accounts.google.com".into()),
-        authorization_endpoint: "https://accounts.google.com/o/oauth2/v2/auth".into(),
-        token_endpoint: "https://oauth2.googleapis.com/token".into(),
-        revocation_endpoint: Some("https://oauth2.googleapis.com/revoke".into()),
-        default_scopes: strings(&GOOGLE_SCOPES),
-        extra_parameters: vec![
-            ("access_type".into(), "offline".into()),
-            ("prompt".into(), "consent".into()),
+    let mut provider = preset_of(
+        "google",
+        "Google (Gmail)",
+        Some("https://accounts.google.com"),
+        [
+            "https://accounts.google.com/o/oauth2/v2/auth",
+            "https://oauth2.googleapis.com/token",
         ],
-        client_auth: ClientAuth::Post,
-        mail_servers: vec![
-            mail_server(
-                MailProtocol::Imap,
-                "imap.gmail.com",
-                993,
-                Security::ImplicitTls,
-            ),
-            mail_server(
-                MailProtocol::Pop3,
-                "pop.gmail.com",
-                995,
-                Security::ImplicitTls,
-            ),
-            mail_server(
-                MailProtocol::Smtp,
-                "smtp.gmail.com",
-                587,
-                Security::Starttls,
-            ),
-            mail_server(
-                MailProtocol::Smtp,
-                "smtp.gmail.com",
-                465,
-                Security::ImplicitTls,
-            ),
+        Some("https://oauth2.googleapis.com/device/code"),
+        Some("https://oauth2.googleapis.com/revoke"),
+        &GOOGLE_SCOPES,
+        &[
+            (Imap, "imap.gmail.com", 993, ImplicitTls),
+            (Pop3, "pop.gmail.com", 995, ImplicitTls),
+            (Smtp, "smtp.gmail.com", 587, Starttls),
+            (Smtp, "smtp.gmail.com", 465, ImplicitTls),
         ],
-    }
+    );
+    provider.extra_parameters = vec![
+        ("access_type".into(), "offline".into()),
+        ("prompt".into(), "consent".into()),
+    ];
+    provider
 }
 
 /// Microsoft identity platform v2 for `tenant` (`common`, `organizations`,
@@ -101,50 +121,224 @@ pub fn microsoft(tenant: &str) -> Result<Provider, Error> {
 /// [`microsoft`] for a tenant already checked.
 fn microsoft_checked(tenant: &str) -> Provider {
     let base = format!("https://login.microsoftonline.com/{tenant}");
-    Provider {
-        id: "microsoft".into(),
-        display_name: "Microsoft 365 / Outlook.com".into(),
-        issuer: is_guid(tenant).then(|| format!("{base}/v2.0")),
-        authorization_endpoint: format!("{base}/oauth2/v2.0/authorize"),
-        token_endpoint: format!("{base}/oauth2/v2.0/token"),
-        revocation_endpoint: None,
-        default_scopes: strings(&MICROSOFT_SCOPES),
-        extra_parameters: Vec::new(),
-        client_auth: ClientAuth::Post,
-        mail_servers: vec![
-            mail_server(
-                MailProtocol::Imap,
-                "outlook.office365.com",
-                993,
-                Security::ImplicitTls,
-            ),
-            mail_server(
-                MailProtocol::Pop3,
-                "outlook.office365.com",
-                995,
-                Security::ImplicitTls,
-            ),
-            mail_server(
-                MailProtocol::Smtp,
-                "smtp.office365.com",
-                587,
-                Security::Starttls,
-            ),
+    let issuer = is_guid(tenant).then(|| format!("{base}/v2.0"));
+    preset_of(
+        "microsoft",
+        "Microsoft 365 / Outlook.com",
+        issuer.as_deref(),
+        [
+            &format!("{base}/oauth2/v2.0/authorize"),
+            &format!("{base}/oauth2/v2.0/token"),
         ],
-    }
+        Some(&format!("{base}/oauth2/v2.0/devicecode")),
+        None,
+        &MICROSOFT_SCOPES,
+        &[
+            (Imap, "outlook.office365.com", 993, ImplicitTls),
+            (Pop3, "outlook.office365.com", 995, ImplicitTls),
+            (Smtp, "smtp.office365.com", 587, Starttls),
+        ],
+    )
+}
+
+/// Yahoo's and AOL's shared login platform (`api.login.<domain>`), scope `mail-w`.
+fn yahoo_platform(id: &str, display_name: &str, domain: &str, servers: Servers<'_>) -> Provider {
+    preset_of(
+        id,
+        display_name,
+        None,
+        [
+            &format!("https://api.login.{domain}/oauth2/request_auth"),
+            &format!("https://api.login.{domain}/oauth2/get_token"),
+        ],
+        None,
+        None,
+        &["mail-w"],
+        servers,
+    )
 }
 
 /// Builds the preset named by `kind`.
 pub fn preset(kind: &PresetKind) -> Result<Provider, Error> {
-    match kind {
-        PresetKind::Google => Ok(google()),
-        PresetKind::Microsoft(tenant) => microsoft(tenant),
-    }
+    Ok(match kind {
+        PresetKind::Google => google(),
+        PresetKind::Microsoft(tenant) => microsoft(tenant)?,
+        PresetKind::Yahoo => yahoo_platform(
+            "yahoo",
+            "Yahoo Mail",
+            "yahoo.com",
+            &[
+                (Imap, "imap.mail.yahoo.com", 993, ImplicitTls),
+                (Pop3, "pop.mail.yahoo.com", 995, ImplicitTls),
+                (Smtp, "smtp.mail.yahoo.com", 465, ImplicitTls),
+                (Smtp, "smtp.mail.yahoo.com", 587, Starttls),
+            ],
+        ),
+        PresetKind::Aol => yahoo_platform(
+            "aol",
+            "AOL Mail",
+            "aol.com",
+            &[
+                (Imap, "imap.aol.com", 993, ImplicitTls),
+                (Pop3, "pop.aol.com", 995, ImplicitTls),
+                (Smtp, "smtp.aol.com", 465, ImplicitTls),
+            ],
+        ),
+        PresetKind::Fastmail => preset_of(
+            "fastmail",
+            "Fastmail",
+            Some("https://api.fastmail.com"),
+            [
+                "https://api.fastmail.com/oauth/authorize",
+                "https://api.fastmail.com/oauth/refresh",
+            ],
+            None,
+            None,
+            &[
+                "https://www.fastmail.com/dev/protocol-imap",
+                "https://www.fastmail.com/dev/protocol-pop",
+                "https://www.fastmail.com/dev/protocol-smtp",
+            ],
+            &[
+                (Imap, "imap.fastmail.com", 993, ImplicitTls),
+                (Pop3, "pop.fastmail.com", 995, ImplicitTls),
+                (Smtp, "smtp.fastmail.com", 465, ImplicitTls),
+                (Smtp, "smtp.fastmail.com", 587, Starttls),
+            ],
+        ),
+        PresetKind::Yandex => preset_of(
+            "yandex",
+            "Yandex Mail",
+            None,
+            [
+                "https://oauth.yandex.com/authorize",
+                "https://oauth.yandex.com/token",
+            ],
+            None,
+            None,
+            &["mail:imap_full", "mail:smtp"],
+            &[
+                (Imap, "imap.yandex.com", 993, ImplicitTls),
+                (Smtp, "smtp.yandex.com", 465, ImplicitTls),
+            ],
+        ),
+        PresetKind::MailRu => preset_of(
+            "mail-ru",
+            "Mail.ru",
+            None,
+            ["https://o2.mail.ru/login", "https://o2.mail.ru/token"],
+            None,
+            None,
+            &["mail.imap"],
+            &[
+                (Imap, "imap.mail.ru", 993, ImplicitTls),
+                (Pop3, "pop.mail.ru", 995, ImplicitTls),
+                (Smtp, "smtp.mail.ru", 465, ImplicitTls),
+            ],
+        ),
+        PresetKind::Comcast => preset_of(
+            "comcast",
+            "Comcast (Xfinity)",
+            None,
+            [
+                "https://oauth.xfinity.com/oauth/authorize",
+                "https://oauth.xfinity.com/oauth/token",
+            ],
+            None,
+            None,
+            &["https://email.comcast.net/", "profile", "openid"],
+            &[
+                (Imap, "imap.comcast.net", 993, ImplicitTls),
+                (Pop3, "pop.comcast.net", 995, ImplicitTls),
+                (Smtp, "smtp.comcast.net", 587, Starttls),
+                (Smtp, "smtp.comcast.net", 465, ImplicitTls),
+            ],
+        ),
+        PresetKind::Seznam => preset_of(
+            "seznam",
+            "Seznam.cz",
+            Some("https://login.seznam.cz"),
+            [
+                "https://login.seznam.cz/api/v1/oauth/auth",
+                "https://login.seznam.cz/api/v1/oauth/token",
+            ],
+            None,
+            None,
+            &["identity", "email"],
+            &[
+                (Imap, "imap.seznam.cz", 993, ImplicitTls),
+                (Pop3, "pop3.seznam.cz", 995, ImplicitTls),
+                (Smtp, "smtp.seznam.cz", 465, ImplicitTls),
+            ],
+        ),
+    })
 }
 
-/// The built-in presets: Google and Microsoft (tenant `common`).
+/// Every preset kind, Microsoft with tenant `common`, in the order
+/// [`providers`] lists them.
+fn kinds() -> [PresetKind; 9] {
+    [
+        PresetKind::Google,
+        PresetKind::Microsoft("common".into()),
+        PresetKind::Yahoo,
+        PresetKind::Aol,
+        PresetKind::Fastmail,
+        PresetKind::Yandex,
+        PresetKind::MailRu,
+        PresetKind::Comcast,
+        PresetKind::Seznam,
+    ]
+}
+
+/// The built-in presets, Microsoft with tenant `common`.
 pub fn providers() -> Vec<Provider> {
-    vec![google(), microsoft_checked("common")]
+    kinds()
+        .iter()
+        .filter_map(|kind| preset(kind).ok())
+        .collect()
+}
+
+/// The names [`preset_for_host`] knows: a mail server host or an e-mail
+/// domain, matched as a suffix at a label boundary. Index into [`kinds`].
+const HOSTS: [(&str, usize); 23] = [
+    ("gmail.com", 0),
+    ("googlemail.com", 0),
+    ("office365.com", 1),
+    ("outlook.com", 1),
+    ("hotmail.com", 1),
+    ("live.com", 1),
+    ("graph.microsoft.com", 1),
+    ("yahoo.com", 2),
+    ("att.net", 2),
+    ("aol.com", 3),
+    ("fastmail.com", 4),
+    ("fastmail.fm", 4),
+    ("yandex.com", 5),
+    ("yandex.ru", 5),
+    ("mail.ru", 6),
+    ("comcast.net", 7),
+    ("seznam.cz", 8),
+    ("email.cz", 8),
+    ("post.cz", 8),
+    ("ya.ru", 5),
+    ("msn.com", 1),
+    ("ymail.com", 2),
+    ("rocketmail.com", 2),
+];
+
+/// The preset serving `host`, a mail server host name or an e-mail domain (or
+/// address): ASCII lower case, a trailing dot dropped, then leading labels
+/// dropped one at a time until a known name matches, as Thunderbird does.
+pub fn preset_for_host(host: &str) -> Option<PresetKind> {
+    let host = host.rsplit('@').next().unwrap_or(host).trim();
+    let host = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
+    let mut name = host.as_str();
+    loop {
+        if let Some(&(_, at)) = HOSTS.iter().find(|(known, _)| *known == name) {
+            return kinds().into_iter().nth(at);
+        }
+        name = name.split_once('.')?.1;
+    }
 }
 
 /// `8-4-4-4-12` hex digits.

@@ -21,7 +21,7 @@ use subtle::ConstantTimeEq as _;
 use url::form_urlencoded;
 
 use crate::error::{Error, ProviderFailure};
-use crate::http::{AdapterError, Header, Http, HttpRequest, OAuthHttp, SeenResponse};
+use crate::http::{AdapterError, Header, Http, HttpRequest, HttpResponse, OAuthHttp, SeenResponse};
 use crate::json::{Member, members_once, object_members, object_members_once};
 use crate::providers::{endpoint_url, redirect_url};
 use crate::redact::{excerpt, scrub_description, scrub_known};
@@ -48,19 +48,19 @@ impl fmt::Debug for MailTokenResponse {
     }
 }
 
+/// The members of a token response, in the order `from_members` reads them.
+const TOKEN_MEMBERS: [&str; 6] = [
+    "access_token",
+    "token_type",
+    "expires_in",
+    "refresh_token",
+    "scope",
+    "id_token",
+];
+
 impl<'de> Deserialize<'de> for MailTokenResponse {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let members = members_once(
-            deserializer,
-            &[
-                "access_token",
-                "token_type",
-                "expires_in",
-                "refresh_token",
-                "scope",
-                "id_token",
-            ],
-        )?;
+        let members = members_once(deserializer, &TOKEN_MEMBERS)?;
         members
             .and_then(MailTokenResponse::from_members)
             .ok_or_else(|| D::Error::custom("not an RFC 6749 token response"))
@@ -68,6 +68,14 @@ impl<'de> Deserialize<'de> for MailTokenResponse {
 }
 
 impl MailTokenResponse {
+    /// Reads a token response body as its `Deserialize` impl does.
+    pub(crate) fn parse(body: &[u8]) -> Option<Self> {
+        object_members_once(body, &TOKEN_MEMBERS)
+            .ok()
+            .flatten()
+            .and_then(Self::from_members)
+    }
+
     /// `access_token` and `token_type` are required strings, `expires_in` an
     /// optional `u64`, the others optional strings (`null` is absent); `scope` is
     /// split at each space, and `token_type` is any string (case-insensitively
@@ -241,10 +249,13 @@ pub(crate) fn exchange_code(
         client.secret.as_deref().unwrap_or_default(),
     ];
     let adapter = OAuthHttp::new(http);
-    let response = oauth
+    let mut request = oauth
         .exchange_code(AuthorizationCode::new(code.to_owned()))
-        .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()))
-        .set_redirect_uri(Cow::Owned(redirect))
+        .set_redirect_uri(Cow::Owned(redirect));
+    if provider.pkce {
+        request = request.set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()));
+    }
+    let response = request
         .request(&adapter)
         .map_err(|error| map_request_error(error, &adapter, &secrets))?;
 
@@ -271,8 +282,9 @@ pub(crate) fn exchange_code(
     })
 }
 
-/// Uses the refresh token. The `scope` parameter is omitted: RFC 6749 §6 then
-/// grants the scopes of the original authorization.
+/// Uses the refresh token. The `scope` parameter is omitted (RFC 6749 §6 then
+/// grants the scopes of the original authorization), except at Microsoft,
+/// which gets the granted scopes.
 pub fn refresh(
     http: &dyn Http,
     provider: &Provider,
@@ -301,8 +313,13 @@ pub fn refresh(
     ];
     let adapter = OAuthHttp::new(http);
     let refresh_token = RefreshToken::new(refresh_token.to_owned());
-    let response = oauth
-        .exchange_refresh_token(&refresh_token)
+    let mut request = oauth.exchange_refresh_token(&refresh_token);
+    if is_microsoft(provider) {
+        // Microsoft's documents disagree on whether `scope` is required on a
+        // refresh; the granted scopes are always accepted.
+        request = request.add_scopes(tokens.scopes.iter().cloned().map(Scope::new));
+    }
+    let response = request
         .request(&adapter)
         .map_err(|error| map_request_error(error, &adapter, &secrets))?;
 
@@ -356,7 +373,12 @@ pub fn revoke(
     kind: TokenKind,
 ) -> Result<(), Error> {
     let Some(endpoint) = provider.revocation_endpoint.as_deref() else {
-        return Err(Error::input("provider: has no revocation endpoint"));
+        return Err(Error::Unsupported(format!(
+            "{} has no revocation endpoint: remove the application's access in the \
+             account's security settings (an admin can also revoke the user's sessions); \
+             the tokens then stop working when they expire",
+            provider.display_name
+        )));
     };
     let url = endpoint_url("revocation-endpoint", endpoint)?;
     if token.is_empty() {
@@ -369,9 +391,48 @@ pub fn revoke(
         TokenKind::AccessToken => "access_token",
         TokenKind::RefreshToken => "refresh_token",
     };
+    let request = form_request(
+        provider,
+        client,
+        &url,
+        &[("token", token), ("token_type_hint", hint)],
+    );
+    let response = http.send(request).map_err(Error::Http)?;
+    if (200..300).contains(&response.status) {
+        return Ok(());
+    }
+    let secrets = [token, client.secret.as_deref().unwrap_or_default()];
+    Err(failed_response(response, "revocation endpoint", &secrets))
+}
+
+/// The error for a non-2xx answer of an endpoint the component calls by hand:
+/// a "later" status, an OAuth error body, or an unusable response.
+pub(crate) fn failed_response(response: HttpResponse, endpoint: &str, secrets: &[&str]) -> Error {
+    let seen = SeenResponse::of(response);
+    if let Some(error) = temporary(&seen) {
+        return error;
+    }
+    if !(300..400).contains(&seen.status)
+        && let Some((error, description)) = oauth_error_body(&seen.body)
+    {
+        return classify(&error, description.as_deref(), secrets);
+    }
+    unusable(&seen, endpoint, secrets)
+}
+
+/// A form POST to `url` with the client's authentication: HTTP Basic for a
+/// confidential client of a `basic` provider, else `client_id` (and
+/// `client_secret`) in the body.
+pub(crate) fn form_request(
+    provider: &Provider,
+    client: &Client,
+    url: &url::Url,
+    pairs: &[(&str, &str)],
+) -> HttpRequest {
     let mut form = form_urlencoded::Serializer::new(String::new());
-    form.append_pair("token", token)
-        .append_pair("token_type_hint", hint);
+    for (name, value) in pairs {
+        form.append_pair(name, value);
+    }
     let mut headers = vec![
         Header::new("accept", "application/json"),
         Header::new("content-type", "application/x-www-form-urlencoded"),
@@ -390,31 +451,103 @@ pub fn revoke(
             }
         }
     }
-    let request = HttpRequest {
+    HttpRequest {
         method: "POST".into(),
         url: url.to_string(),
         headers,
         body: form.finish().into_bytes(),
-    };
-    let response = http.send(request).map_err(Error::Http)?;
-    if (200..300).contains(&response.status) {
-        return Ok(());
     }
-    let secrets = [token, client.secret.as_deref().unwrap_or_default()];
-    if !(300..400).contains(&response.status)
-        && let Some((error, description)) = oauth_error_body(&response.body)
-    {
-        return Err(classify(&error, description.as_deref(), &secrets));
+}
+
+/// Whether the token endpoint is Microsoft's identity platform.
+fn is_microsoft(provider: &Provider) -> bool {
+    provider.id == "microsoft"
+        || url::Url::parse(&provider.token_endpoint)
+            .is_ok_and(|url| url.host_str() == Some("login.microsoftonline.com"))
+}
+
+/// HTTP statuses that mean "try again later".
+const LATER_STATUSES: [u16; 4] = [429, 502, 503, 504];
+
+/// [`Error::TemporaryFailure`] when `seen` is a "later" status (with its
+/// `Retry-After`), else `None`.
+fn temporary(seen: &SeenResponse) -> Option<Error> {
+    if !LATER_STATUSES.contains(&seen.status) {
+        return None;
     }
-    Err(unusable(
-        &SeenResponse {
-            status: response.status,
-            content_type: response.header("content-type").map(str::to_owned),
-            body: response.body,
-        },
-        "revocation endpoint",
-        &secrets,
-    ))
+    let retry = seen
+        .retry_after
+        .as_deref()
+        .map(|value| format!(", retry after {}", excerpt(value.as_bytes(), &[])))
+        .unwrap_or_default();
+    Some(Error::TemporaryFailure(format!(
+        "the provider answered HTTP {}{retry}",
+        seen.status
+    )))
+}
+
+/// The token set of a grant that is not the code flow: client credentials or
+/// the device flow. `requested` stands in for the scopes when the response
+/// names none.
+pub(crate) fn token_set(response: &MailTokenResponse, requested: &[String], now: u64) -> TokenSet {
+    let id_token = response.id_token.clone();
+    TokenSet {
+        access_token: response.access_token().secret().clone(),
+        refresh_token: response.refresh_token().map(|token| token.secret().clone()),
+        expires_at: expires_at(response, now),
+        scopes: granted_scopes(response).unwrap_or_else(|| requested.to_vec()),
+        account_email: id_token.as_deref().and_then(account_email),
+        id_token,
+    }
+}
+
+/// The client credentials grant (RFC 6749 §4.4): app-only tokens for a
+/// confidential client.
+pub fn client_credentials(
+    http: &dyn Http,
+    provider: &Provider,
+    client: &Client,
+    scopes: &[String],
+    now: u64,
+) -> Result<TokenSet, Error> {
+    if client.secret.as_deref().is_none_or(str::is_empty) {
+        return Err(Error::input(
+            "client.secret: the client credentials grant needs a confidential client",
+        ));
+    }
+    if client.id.is_empty() {
+        return Err(Error::input("client.id: empty"));
+    }
+    let scopes = crate::authorize::requested_scopes(provider, scopes)?;
+    let url = endpoint_url("token-endpoint", &provider.token_endpoint)?;
+    let scope = scopes.join(" ");
+    let pairs = [
+        ("grant_type", "client_credentials"),
+        ("scope", scope.as_str()),
+    ];
+    let secrets = [client.secret.as_deref().unwrap_or_default()];
+    match grant(http, provider, client, &url, &pairs)? {
+        Ok(response) => Ok(token_set(&response, &scopes, now)),
+        Err(response) => Err(failed_response(response, "token endpoint", &secrets)),
+    }
+}
+
+/// A token request sent by hand (client credentials, device polling): the
+/// token response of a 200, or the answer to map when it is anything else.
+pub(crate) fn grant(
+    http: &dyn Http,
+    provider: &Provider,
+    client: &Client,
+    url: &url::Url,
+    pairs: &[(&str, &str)],
+) -> Result<Result<MailTokenResponse, HttpResponse>, Error> {
+    let response = http
+        .send(form_request(provider, client, url, pairs))
+        .map_err(Error::Http)?;
+    if response.status != 200 {
+        return Ok(Err(response));
+    }
+    Ok(MailTokenResponse::parse(&response.body).ok_or(response))
 }
 
 /// An OAuth error response (RFC 6749 §5.2): `error`, a string, and
@@ -487,6 +620,8 @@ pub(crate) fn classify(code: &str, description: Option<&str>, secrets: &[&str]) 
             .is_some_and(|text| aadsts_codes(text).any(|c| DEAD_GRANT_AADSTS.contains(&c)));
     if dead {
         Error::ReauthorizeRequired(failure)
+    } else if code == "temporarily_unavailable" {
+        Error::TemporaryFailure(failure.description.unwrap_or(failure.code))
     } else {
         Error::ProviderError(failure)
     }
@@ -511,6 +646,11 @@ fn map_request_error(
     // `oauth2`'s own messages drop the host's failure: it is the request error's
     // source. Matched directly rather than through `dyn Error`, whose vtables would
     // link every `Debug` and `Display` of the error chain.
+    if let Some(seen) = adapter.last_response()
+        && let Some(error) = temporary(&seen)
+    {
+        return error;
+    }
     match error {
         RequestTokenError::Request(AdapterError::Host(host)) => Error::Http(host),
         RequestTokenError::ServerResponse(response) => classify(

@@ -56,8 +56,11 @@ pub struct Provider {
     pub issuer: Option<String>,
     /// The authorization endpoint the user's browser is sent to.
     pub authorization_endpoint: String,
-    /// The token endpoint (code exchange, refresh).
+    /// The token endpoint (code exchange, device polling, client credentials,
+    /// refresh).
     pub token_endpoint: String,
+    /// The device authorization endpoint (RFC 8628), when the provider has one.
+    pub device_authorization_endpoint: Option<String>,
     /// The revocation endpoint (RFC 7009), when the provider has one.
     pub revocation_endpoint: Option<String>,
     /// The scopes requested when the caller names none.
@@ -68,6 +71,8 @@ pub struct Provider {
     pub mail_servers: Vec<MailServer>,
     /// How a confidential client authenticates at the token endpoint.
     pub client_auth: ClientAuth,
+    /// Whether the code flow carries a PKCE S256 challenge and verifier.
+    pub pkce: bool,
 }
 
 /// Which preset provider to build.
@@ -77,6 +82,20 @@ pub enum PresetKind {
     Google,
     /// Microsoft identity platform v2, for the given tenant.
     Microsoft(String),
+    /// Yahoo Mail (and AT&T).
+    Yahoo,
+    /// AOL Mail.
+    Aol,
+    /// Fastmail.
+    Fastmail,
+    /// Yandex Mail.
+    Yandex,
+    /// Mail.ru.
+    MailRu,
+    /// Comcast (Xfinity).
+    Comcast,
+    /// Seznam.cz.
+    Seznam,
 }
 
 /// The OAuth client the admin registered with the provider.
@@ -138,6 +157,48 @@ impl fmt::Debug for PendingAuthorization {
             .field("scopes", &self.scopes)
             .finish()
     }
+}
+
+/// A device authorization in progress (RFC 8628 §3.2).
+#[derive(Clone, PartialEq, Eq)]
+pub struct DeviceAuthorization {
+    /// The code the user types at `verification_uri`.
+    pub user_code: String,
+    /// Where the user goes.
+    pub verification_uri: String,
+    /// The same with the user code filled in, when given.
+    pub verification_uri_complete: Option<String>,
+    /// When the device code expires, in unix seconds.
+    pub expires_at: u64,
+    /// Seconds between two polls.
+    pub interval: u32,
+    /// The device code. Secret.
+    pub device_code: String,
+    /// The scopes requested.
+    pub scopes: Vec<String>,
+}
+
+impl fmt::Debug for DeviceAuthorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeviceAuthorization")
+            .field("user_code", &self.user_code)
+            .field("verification_uri", &self.verification_uri)
+            .field("verification_uri_complete", &self.verification_uri_complete)
+            .field("expires_at", &self.expires_at)
+            .field("interval", &self.interval)
+            .field("device_code", &Redacted)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
+/// What one poll of a device authorization found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DevicePoll {
+    /// Not decided yet: the seconds to wait before the next poll.
+    Pending(u32),
+    /// Approved: the tokens.
+    Granted(TokenSet),
 }
 
 /// The result of a successful grant. Every token in it is a secret.
@@ -228,6 +289,8 @@ pub struct CommandRejection {
     pub step: String,
     /// The reply (an excerpt, cleaned of credentials).
     pub reply: String,
+    /// SMTP's reply code or a mail API's HTTP status.
+    pub code: Option<u16>,
 }
 
 /// Prints `[redacted]` in place of a secret.

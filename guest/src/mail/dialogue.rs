@@ -6,8 +6,8 @@
 use std::fmt;
 use std::time::Instant;
 
-use crate::error::Error;
-use crate::http::Http;
+use crate::error::{Error, SaslError};
+use crate::http::{Http, HttpError};
 use crate::transport::{Connection, Transport, TransportError};
 use crate::types::{Client, CommandRejection, Provider, SaslRejection, Server, TokenSet};
 
@@ -123,8 +123,8 @@ pub struct Report {
     pub greeting: String,
     /// The capabilities / extensions advertised (after STARTTLS when used).
     pub capabilities: Vec<String>,
-    /// The mechanism used.
-    pub mechanism: Mechanism,
+    /// The SASL mechanism used; `None` for a mail API.
+    pub mechanism: Option<Mechanism>,
     /// Every step, in order (a failed first attempt and the refresh included).
     pub steps: Vec<Step>,
     /// The new token set when the component refreshed; the host must store it
@@ -149,16 +149,19 @@ pub struct TestMessage {
     pub now: u64,
 }
 
-/// Every failure of the mail dialogues. Maps case by case onto the WIT `error`
-/// variant (the cases the draft adds, plus the existing ones through `OAuth`).
+/// Every failure of the mail functions, mirroring the WIT `mail-error`
+/// variant case by case.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MailError {
-    /// A failure of the OAuth/SASL core: a refresh that failed
-    /// (`ReauthorizeRequired`, `Http`…) or an input refused before connecting
-    /// (`InvalidInput`: an empty or control-bearing user, token, host, address).
+    /// A refresh was needed and failed (`ReauthorizeRequired`, `Http`…).
     OAuth(Error),
+    /// An input refused before connecting (an empty or control-bearing user,
+    /// token, host, address); the text names the field.
+    InvalidInput(String),
     /// The host could not connect, read or write.
     Transport(TransportError),
+    /// The host could not deliver a mail API request.
+    Http(HttpError),
     /// The server refused the token.
     SaslRejected(SaslRejection),
     /// The server offers neither XOAUTH2 nor OAUTHBEARER (or not the forced
@@ -166,11 +169,15 @@ pub enum MailError {
     NoMechanism(Vec<String>),
     /// STARTTLS/STLS was asked for and the server does not offer or refuses it.
     TlsUnavailable(String),
-    /// A well-formed refusal: of the connection (`greeting`), of a command after
-    /// authentication (`select`, `stat`) or of the envelope (`rcpt`…).
+    /// A well-formed refusal for good: of the connection (`greeting`), of a
+    /// command after authentication (`select`, `stat`), of the envelope
+    /// (`rcpt`…), or a mail API's 4xx.
     CommandRejected(CommandRejection),
     /// A reply that breaks the protocol (garbage, wrong tag, malformed code).
-    MailProtocol(CommandRejection),
+    ProtocolViolation(CommandRejection),
+    /// The server said "later" (IMAP `[UNAVAILABLE]`, SMTP 4xx, POP3
+    /// `[SYS/TEMP]` / `[IN-USE]`, a mail API's 429/503).
+    TemporaryFailure(CommandRejection),
     /// The test message's sender is not the login user and `send_as` is not
     /// set. Nothing was sent.
     SenderNotAuthorized {
@@ -187,33 +194,58 @@ impl From<Error> for MailError {
     }
 }
 
+impl From<SaslError> for MailError {
+    fn from(error: SaslError) -> Self {
+        MailError::InvalidInput(error.0)
+    }
+}
+
 impl From<TransportError> for MailError {
     fn from(error: TransportError) -> Self {
         MailError::Transport(error)
     }
 }
 
+/// Whether a refusal means "later": an SMTP 4xx, or a response code of IMAP
+/// (`[UNAVAILABLE]`, RFC 5530) or POP3 (`[SYS/TEMP]`, `[IN-USE]`, RFC 3206 /
+/// RFC 2449).
+pub(crate) fn is_temporary(reply: &str, code: Option<u16>) -> bool {
+    if let Some(code) = code {
+        return (400..500).contains(&code);
+    }
+    let upper = reply.to_ascii_uppercase();
+    ["[UNAVAILABLE]", "[SYS/TEMP]", "[IN-USE]"]
+        .iter()
+        .any(|marker| upper.contains(marker))
+}
+
 impl MailError {
     /// Shorthand for an invalid-input error naming the field.
     pub(crate) fn input(what: impl Into<String>) -> Self {
-        MailError::OAuth(Error::InvalidInput(what.into()))
+        MailError::InvalidInput(what.into())
     }
 
-    fn rejection(step: &str, reply: String) -> CommandRejection {
+    fn rejection(step: &str, reply: String, code: Option<u16>) -> CommandRejection {
         CommandRejection {
             step: step.to_owned(),
             reply,
+            code,
         }
     }
 
-    /// A [`MailError::MailProtocol`] at `step`.
+    /// A [`MailError::ProtocolViolation`] at `step`.
     pub(crate) fn protocol(step: &str, reply: String) -> Self {
-        MailError::MailProtocol(Self::rejection(step, reply))
+        MailError::ProtocolViolation(Self::rejection(step, reply, None))
     }
 
-    /// A [`MailError::CommandRejected`] at `step`.
-    pub(crate) fn rejected(step: &str, reply: String) -> Self {
-        MailError::CommandRejected(Self::rejection(step, reply))
+    /// A refusal at `step`: [`MailError::TemporaryFailure`] when the reply
+    /// says "later", else [`MailError::CommandRejected`].
+    pub(crate) fn refused(step: &str, reply: String, code: Option<u16>) -> Self {
+        if is_temporary(&reply, code) {
+            MailError::TemporaryFailure(Self::rejection(step, reply, code))
+        } else {
+            MailError::CommandRejected(Self::rejection(step, reply, code))
+        }
     }
 }
 
@@ -221,7 +253,9 @@ impl fmt::Display for MailError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             MailError::OAuth(error) => error.fmt(f),
+            MailError::InvalidInput(what) => write!(f, "invalid input: {what}"),
             MailError::Transport(error) => error.fmt(f),
+            MailError::Http(error) => write!(f, "HTTP request failed: {error}"),
             MailError::SaslRejected(rejection) => {
                 write!(f, "the server refused the token: {}", rejection.server_text)?;
                 if let Some(status) = &rejection.status {
@@ -239,11 +273,17 @@ impl fmt::Display for MailError {
                 offered.join(" ")
             ),
             MailError::TlsUnavailable(reason) => write!(f, "STARTTLS unavailable: {reason}"),
-            MailError::CommandRejected(CommandRejection { step, reply }) => {
+            MailError::CommandRejected(CommandRejection { step, reply, .. }) => {
                 write!(f, "the server refused {step}: {reply}")
             }
-            MailError::MailProtocol(CommandRejection { step, reply }) => {
+            MailError::ProtocolViolation(CommandRejection { step, reply, .. }) => {
                 write!(f, "protocol violation at {step}: {reply}")
+            }
+            MailError::TemporaryFailure(CommandRejection { step, reply, .. }) => {
+                write!(
+                    f,
+                    "the server is temporarily unavailable at {step}: {reply}"
+                )
             }
             MailError::SenderNotAuthorized { sender, user } => write!(
                 f,
@@ -258,6 +298,7 @@ impl std::error::Error for MailError {
         match self {
             MailError::OAuth(error) => Some(error),
             MailError::Transport(error) => Some(error),
+            MailError::Http(error) => Some(error),
             _ => None,
         }
     }
@@ -414,14 +455,34 @@ impl<'a, C: Connection> Session<'a, C> {
         self.steps.push(step(name, started, detail));
     }
 
-    /// A [`MailError::MailProtocol`] at `step` with `reply` cleaned.
+    /// A [`MailError::ProtocolViolation`] at `step` with `reply` cleaned.
     pub(crate) fn protocol(&self, step: &str, reply: &str) -> MailError {
         MailError::protocol(step, self.clean(reply))
     }
 
-    /// A [`MailError::CommandRejected`] at `step` with `reply` cleaned.
+    /// A refusal at `step` with `reply` cleaned (IMAP, POP3: no reply code).
     pub(crate) fn rejected(&self, step: &str, reply: &str) -> MailError {
-        MailError::rejected(step, self.clean(reply))
+        MailError::refused(step, self.clean(reply), None)
+    }
+
+    /// A refusal at `step` with SMTP reply `code`.
+    pub(crate) fn rejected_with(&self, step: &str, reply: &str, code: u16) -> MailError {
+        MailError::refused(step, self.clean(reply), Some(code))
+    }
+
+    /// A refused AUTH: [`MailError::TemporaryFailure`] when the reply says
+    /// "later" (SMTP 454, IMAP `NO [UNAVAILABLE]`, POP3 `[SYS/TEMP]`), else
+    /// [`MailError::SaslRejected`] from the optional error challenge.
+    pub(crate) fn auth_refused(
+        &self,
+        challenge: Option<&str>,
+        reply: &str,
+        code: Option<u16>,
+    ) -> MailError {
+        if is_temporary(reply, code) {
+            return MailError::refused("authenticate", self.clean(reply), code);
+        }
+        self.sasl_rejected(challenge, reply)
     }
 
     /// A [`MailError::SaslRejected`] from an optional error challenge and the
@@ -536,7 +597,7 @@ fn run_with_refresh_dyn(
     Ok(Report {
         greeting: outcome.greeting,
         capabilities: outcome.capabilities,
-        mechanism: outcome.mechanism,
+        mechanism: Some(outcome.mechanism),
         steps,
         refreshed,
     })
@@ -574,7 +635,7 @@ impl std::error::Error for MailFailure {
     }
 }
 
-fn refresh(
+pub(crate) fn refresh(
     http: &dyn Http,
     r: &Refreshable,
     steps: &mut Vec<Step>,

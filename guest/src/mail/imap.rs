@@ -183,7 +183,9 @@ impl<C: Connection> Imap<'_, C> {
                         // Authenticated without credentials: not a verification.
                         return Err(self.session.protocol(STEP, &line));
                     }
-                    Line::Tagged(_, line) => return Err(self.session.sasl_rejected(None, &line)),
+                    Line::Tagged(_, line) => {
+                        return Err(self.session.auth_refused(None, &line, None));
+                    }
                 }
             }
             self.session.send_line(response)?;
@@ -210,7 +212,7 @@ impl<C: Connection> Imap<'_, C> {
                     return Ok(());
                 }
                 Line::Tagged(_, line) => {
-                    return Err(self.session.sasl_rejected(challenge.as_deref(), &line));
+                    return Err(self.session.auth_refused(challenge.as_deref(), &line, None));
                 }
             }
         }

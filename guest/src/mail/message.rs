@@ -86,6 +86,35 @@ pub struct Composed {
 /// the server offers 8BITMIME; `unique` is the left part of the `Message-ID`
 /// (see [`unique_id`]).
 pub fn compose(message: &TestMessage, eight_bit_mime: bool, unique: &str) -> Composed {
+    let (lines, eight_bit) = lines(message, eight_bit_mime, unique);
+    let mut data = Vec::new();
+    for line in lines.iter().flat_map(|l| l.split("\r\n")) {
+        // Dot-stuffing (RFC 5321 §4.5.2): a line starting with `.` gets one more.
+        if line.starts_with('.') {
+            data.push(b'.');
+        }
+        data.extend_from_slice(line.as_bytes());
+        data.extend_from_slice(b"\r\n");
+    }
+    data.extend_from_slice(b".\r\n");
+    Composed { data, eight_bit }
+}
+
+/// The RFC 5322 message of a [`check`]ed `message` as a mail API takes it:
+/// CRLF line endings, no dot-stuffing, no terminator; a UTF-8 body as `8bit`.
+pub fn raw(message: &TestMessage, unique: &str) -> Vec<u8> {
+    let (lines, _) = lines(message, true, unique);
+    let mut data = Vec::new();
+    for line in &lines {
+        data.extend_from_slice(line.as_bytes());
+        data.extend_from_slice(b"\r\n");
+    }
+    data
+}
+
+/// The header and body lines (a folded header is one entry holding CRLFs),
+/// and whether the body is `8bit`.
+fn lines(message: &TestMessage, eight_bit_mime: bool, unique: &str) -> (Vec<String>, bool) {
     let body = normalise(&message.body);
     let fits = body.iter().all(|line| line.len() <= MAX_SMTP_LINE);
     let ascii = message.body.is_ascii();
@@ -120,17 +149,7 @@ pub fn compose(message: &TestMessage, eight_bit_mime: bool, unique: &str) -> Com
         String::new(),
     ];
     lines.extend(body);
-    let mut data = Vec::new();
-    for line in lines.iter().flat_map(|l| l.split("\r\n")) {
-        // Dot-stuffing (RFC 5321 §4.5.2): a line starting with `.` gets one more.
-        if line.starts_with('.') {
-            data.push(b'.');
-        }
-        data.extend_from_slice(line.as_bytes());
-        data.extend_from_slice(b"\r\n");
-    }
-    data.extend_from_slice(b".\r\n");
-    Composed { data, eight_bit }
+    (lines, eight_bit)
 }
 
 /// A fresh random left part for a `Message-ID`: 128 bits, hex.

@@ -1,5 +1,7 @@
-//! Mail dialogues over a host [`Transport`]: verify that an IMAP, POP3 or SMTP
-//! server accepts the token, and send a test message. Mirrors the WIT `mail`
+//! Mail dialogues over a host [`Transport`] and mail APIs over its
+//! [`Http`](crate::http::Http):
+//! verify that an IMAP, POP3 or SMTP server, the Gmail API or Microsoft Graph
+//! accepts the token, and send a test message. Mirrors the WIT `mail`
 //! interface.
 //!
 //! Every entry point follows the same frame (`run_with_refresh`, in the private
@@ -12,6 +14,7 @@
 //! Every text put into a [`Step`] or a [`MailError`] passes through
 //! `Session::clean`, which removes them even when a server echoes them back.
 
+pub mod api;
 mod dialogue;
 pub mod imap;
 pub mod message;
@@ -20,6 +23,7 @@ pub mod smtp;
 
 pub use crate::transport::{self, Connection, Security, Transport, TransportError};
 pub use crate::types::{CommandRejection, MailProtocol, MailServer, SaslRejection, Server};
+pub use api::{MailApi, send_via_api, verify_api};
 pub use dialogue::{
     Credentials, Login, MAX_LINE, MailError, MailFailure, Mechanism, Refreshable, Report, Step,
     TestMessage,

@@ -146,20 +146,20 @@ impl<C: Connection> Pop3<'_, C> {
         self.session.send_line(&format!("AUTH {name}"))?;
         match self.read(STEP)? {
             Line::Continuation(_) => {}
-            Line::Err(line) => return Err(self.session.sasl_rejected(None, &line)),
+            Line::Err(line) => return Err(self.session.auth_refused(None, &line, None)),
             // Authenticated without credentials: not a verification.
             Line::Ok(line) => return Err(self.session.protocol(STEP, &line)),
         }
         self.session.send_line(sasl.response(mechanism))?;
         let line = match self.read(STEP)? {
             Line::Ok(line) => line,
-            Line::Err(line) => return Err(self.session.sasl_rejected(None, &line)),
+            Line::Err(line) => return Err(self.session.auth_refused(None, &line, None)),
             Line::Continuation(challenge) => {
                 // An error challenge: acknowledge it so the server sends -ERR.
                 self.session.send_line(mechanism.error_ack())?;
                 match self.read(STEP)? {
                     Line::Err(line) => {
-                        return Err(self.session.sasl_rejected(Some(&challenge), &line));
+                        return Err(self.session.auth_refused(Some(&challenge), &line, None));
                     }
                     Line::Ok(line) => line,
                     Line::Continuation(text) => {

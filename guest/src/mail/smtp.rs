@@ -119,7 +119,9 @@ impl<C: Connection> Smtp<'_, C> {
         let started = Instant::now();
         let reply = self.read("greeting")?;
         if reply.code != 220 {
-            return Err(self.session.rejected("greeting", &reply.last));
+            return Err(self
+                .session
+                .rejected_with("greeting", &reply.last, reply.code));
         }
         self.session.record("greeting", started, &reply.summary());
         Ok(self.session.clean(&reply.summary()))
@@ -130,7 +132,7 @@ impl<C: Connection> Smtp<'_, C> {
         let started = Instant::now();
         let reply = self.command("ehlo", &format!("EHLO {CLIENT_NAME}"))?;
         if reply.code != 250 {
-            return Err(self.session.rejected("ehlo", &reply.last));
+            return Err(self.session.rejected_with("ehlo", &reply.last, reply.code));
         }
         self.session.record("ehlo", started, &reply.summary());
         Ok(reply.texts.into_iter().skip(1).collect())
@@ -170,7 +172,11 @@ impl<C: Connection> Smtp<'_, C> {
                 334 => {}
                 // Authenticated without credentials: not a verification.
                 200..=399 => return Err(self.session.protocol(STEP, &reply.last)),
-                _ => return Err(self.session.sasl_rejected(None, &reply.last)),
+                _ => {
+                    return Err(self
+                        .session
+                        .auth_refused(None, &reply.last, Some(reply.code)));
+                }
             }
             let reply = self.command(STEP, response)?;
             (format!("AUTH {name}, 334 then [initial response]"), reply)
@@ -187,9 +193,11 @@ impl<C: Connection> Smtp<'_, C> {
                 self.session.record(STEP, started, &detail);
                 Ok(())
             }
-            400..=599 => Err(self
-                .session
-                .sasl_rejected(challenge.as_deref(), &reply.last)),
+            400..=599 => {
+                Err(self
+                    .session
+                    .auth_refused(challenge.as_deref(), &reply.last, Some(reply.code)))
+            }
             _ => Err(self.session.protocol(STEP, &reply.last)),
         }
     }
@@ -213,7 +221,9 @@ impl<C: Connection> Smtp<'_, C> {
         self.session.send(&composed.data)?;
         let reply = self.read("message")?;
         if reply.code != 250 {
-            return Err(self.session.rejected("message", &reply.last));
+            return Err(self
+                .session
+                .rejected_with("message", &reply.last, reply.code));
         }
         let detail = format!("{} bytes → {}", composed.data.len(), reply.last);
         self.session.record("message", started, &detail);
@@ -225,7 +235,7 @@ impl<C: Connection> Smtp<'_, C> {
         let started = Instant::now();
         let reply = self.command(step, command)?;
         if !codes.contains(&reply.code) {
-            return Err(self.session.rejected(step, &reply.last));
+            return Err(self.session.rejected_with(step, &reply.last, reply.code));
         }
         self.session.record(step, started, &reply.last);
         Ok(())

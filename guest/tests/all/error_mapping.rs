@@ -110,8 +110,14 @@ fn other_aadsts_codes_and_oauth_errors_are_provider_errors() {
             description: Some("AADSTS7000215: Invalid client secret provided.".into()),
         })
     );
+    // "Later" is its own case, by status or by OAuth error code.
     let error = refresh_answering(json(503, r#"{"error":"temporarily_unavailable"}"#));
-    assert!(matches!(error, Error::ProviderError(f) if f.code == "temporarily_unavailable"));
+    assert!(matches!(error, Error::TemporaryFailure(_)), "{error:?}");
+    let error = refresh_answering(json(
+        400,
+        r#"{"error":"temporarily_unavailable","error_description":"maintenance"}"#,
+    ));
+    assert_eq!(error, Error::TemporaryFailure("maintenance".into()));
 }
 
 #[test]

@@ -31,7 +31,7 @@ fn sasl_ir_sends_the_initial_response_inline() {
     let report = verify_imap(&transport, &NoHttp, &server, &login(TOKEN)).unwrap();
     transport.assert_done();
 
-    assert_eq!(report.mechanism, Mechanism::Xoauth2);
+    assert_eq!(report.mechanism, Some(Mechanism::Xoauth2));
     assert_eq!(
         report.greeting,
         "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2 AUTH=PLAIN] ready"
@@ -120,7 +120,7 @@ fn starttls_rereads_capabilities_and_authenticates_only_over_tls() {
     let transport = FakeTransport::new(&server, script);
     let report = verify_imap(&transport, &NoHttp, &server, &login(TOKEN)).unwrap();
     transport.assert_done();
-    assert_eq!(report.mechanism, Mechanism::Oauthbearer);
+    assert_eq!(report.mechanism, Some(Mechanism::Oauthbearer));
     assert_eq!(report.capabilities, ["IMAP4rev1", "AUTH=OAUTHBEARER"]);
 
     let seen = transport.seen(0);
@@ -159,7 +159,11 @@ fn starttls_without_greeting_capabilities_is_sent_directly() {
     let transport = FakeTransport::new(&server, script);
     let report = verify_imap(&transport, &NoHttp, &server, &login(TOKEN)).unwrap();
     transport.assert_done();
-    assert_eq!(report.mechanism, Mechanism::Xoauth2, "XOAUTH2 preferred");
+    assert_eq!(
+        report.mechanism,
+        Some(Mechanism::Xoauth2),
+        "XOAUTH2 preferred"
+    );
     let logout = report.steps.last().unwrap();
     assert_eq!(logout.name, "logout");
     assert_eq!(logout.detail, "the server closed the connection");
@@ -216,7 +220,7 @@ fn oauthbearer_is_used_when_only_it_is_offered_or_when_forced() {
         login.mechanism = forced;
         let report = verify_imap(&transport, &NoHttp, &server, &login).unwrap();
         transport.assert_done();
-        assert_eq!(report.mechanism, Mechanism::Oauthbearer);
+        assert_eq!(report.mechanism, Some(Mechanism::Oauthbearer));
     }
 }
 
@@ -330,6 +334,7 @@ fn examine_refused_after_authentication_is_command_rejected() {
         MailError::CommandRejected(CommandRejection {
             step: "select".into(),
             reply: "A2 NO User is authenticated but not connected.".into(),
+            code: None,
         })
     );
 }
@@ -372,6 +377,7 @@ fn a_bye_greeting_is_refused_and_preauth_cannot_verify() {
         MailError::CommandRejected(CommandRejection {
             step: "greeting".into(),
             reply: "* BYE too many connections".into(),
+            code: None,
         })
     );
 
@@ -381,7 +387,7 @@ fn a_bye_greeting_is_refused_and_preauth_cannot_verify() {
         .error;
     transport.assert_done();
     assert!(
-        matches!(&error, MailError::MailProtocol(r) if r.step == "greeting"),
+        matches!(&error, MailError::ProtocolViolation(r) if r.step == "greeting"),
         "{error:?}"
     );
     assert_eq!(transport.written(0), "");

@@ -31,7 +31,7 @@ fn xoauth2_is_sent_in_two_steps_then_stat_and_quit() {
     let transport = FakeTransport::new(&server, script);
     let report = verify_pop3(&transport, &NoHttp, &server, &login(TOKEN)).unwrap();
     transport.assert_done();
-    assert_eq!(report.mechanism, Mechanism::Xoauth2);
+    assert_eq!(report.mechanism, Some(Mechanism::Xoauth2));
     assert_eq!(report.greeting, "+OK POP3 ready");
     assert_eq!(
         report.capabilities,
@@ -86,7 +86,7 @@ fn stls_comes_first_and_capa_is_asked_again_over_tls() {
     let transport = FakeTransport::new(&server, script);
     let report = verify_pop3(&transport, &NoHttp, &server, &login(TOKEN)).unwrap();
     transport.assert_done();
-    assert_eq!(report.mechanism, Mechanism::Oauthbearer);
+    assert_eq!(report.mechanism, Some(Mechanism::Oauthbearer));
     assert_eq!(report.capabilities, ["SASL OAUTHBEARER"]);
     let seen = transport.seen(0);
     for (tls, bytes) in &seen.writes {
@@ -208,6 +208,7 @@ fn stat_refused_after_authentication_is_command_rejected() {
         MailError::CommandRejected(CommandRejection {
             step: "stat".into(),
             reply: "-ERR mailbox locked".into(),
+            code: None,
         })
     );
 }

@@ -93,9 +93,23 @@ fn malformed_tenants_are_refused() {
 }
 
 #[test]
-fn providers_lists_google_and_microsoft_common() {
+fn providers_lists_every_preset_with_microsoft_common() {
     let list = providers();
-    assert_eq!(list.len(), 2);
+    let ids: Vec<&str> = list.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "google",
+            "microsoft",
+            "yahoo",
+            "aol",
+            "fastmail",
+            "yandex",
+            "mail-ru",
+            "comcast",
+            "seznam"
+        ]
+    );
     assert_eq!(list[0], google());
     assert_eq!(list[1], microsoft("common").unwrap());
     assert_eq!(preset(&PresetKind::Google).unwrap(), google());

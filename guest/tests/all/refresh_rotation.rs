@@ -73,7 +73,7 @@ fn without_a_new_refresh_token_the_old_one_is_kept() {
 }
 
 #[test]
-fn microsoft_post_auth_sends_credentials_in_the_body() {
+fn microsoft_post_auth_sends_credentials_and_the_granted_scopes_in_the_body() {
     let provider = mail_oauth_guest::providers::microsoft("contoso.com").unwrap();
     let expect = Expect::post(
         "https://login.microsoftonline.com/contoso.com/oauth2/v2.0/token",
@@ -83,6 +83,8 @@ fn microsoft_post_auth_sends_credentials_in_the_body() {
             ("refresh_token", "old-refresh"),
             ("client_id", "client id&1"),
             ("client_secret", "s3cret+/=value"),
+            // Microsoft gets the granted scopes on a refresh.
+            ("scope", "openid mail"),
         ],
     );
     let http = FakeHttp::new().then(

@@ -85,7 +85,7 @@ fn a_public_client_sends_its_id() {
 }
 
 #[test]
-fn no_revocation_endpoint_is_invalid_input() {
+fn no_revocation_endpoint_is_unsupported_before_any_request() {
     let http = FakeHttp::new();
     let result = revoke(
         &http,
@@ -95,7 +95,9 @@ fn no_revocation_endpoint_is_invalid_input() {
         TokenKind::RefreshToken,
     );
     assert!(
-        matches!(result, Err(Error::InvalidInput(text)) if text.contains("revocation endpoint"))
+        matches!(&result, Err(Error::Unsupported(text))
+            if text.contains("revocation endpoint") && text.contains("account")),
+        "{result:?}"
     );
 }
 
@@ -129,7 +131,11 @@ fn errors_are_mapped() {
     );
     assert!(matches!(
         run(response(503, "text/html", "<p>down</p>")),
-        Error::InvalidResponse { status: 503, .. }
+        Error::TemporaryFailure(_)
+    ));
+    assert!(matches!(
+        run(response(500, "text/html", "<p>oops</p>")),
+        Error::InvalidResponse { status: 500, .. }
     ));
     assert!(matches!(
         run(json(301, "{}")),

@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use mail_oauth_guest::Error;
+use mail_oauth_guest::SaslError;
 use mail_oauth_guest::sasl::{oauthbearer, parse_failure, xoauth2};
 
 #[test]
@@ -53,9 +53,9 @@ fn oauthbearer_escapes_comma_and_equals_in_the_authzid() {
     );
 }
 
-fn assert_refused(result: Result<String, Error>, field: &str, secret: &str) {
+fn assert_refused(result: Result<String, SaslError>, field: &str, secret: &str) {
     match result {
-        Err(Error::InvalidInput(text)) => {
+        Err(SaslError(text)) => {
             assert!(text.starts_with(field), "{text}");
             assert!(!text.contains(secret), "the value leaked: {text}");
         }
@@ -139,7 +139,7 @@ fn parse_failure_refuses_what_is_not_base64_json_with_a_status() {
         STANDARD.encode(r#"{"scope":"x"}"#),
     ] {
         assert!(
-            matches!(parse_failure(&challenge), Err(Error::InvalidInput(_))),
+            matches!(parse_failure(&challenge), Err(SaslError(_))),
             "{challenge}"
         );
     }

@@ -33,7 +33,7 @@ fn a_short_response_goes_on_the_auth_line() {
     let transport = FakeTransport::new(&server, script);
     let report = verify_smtp(&transport, &NoHttp, &server, &login(TOKEN)).unwrap();
     transport.assert_done();
-    assert_eq!(report.mechanism, Mechanism::Xoauth2);
+    assert_eq!(report.mechanism, Some(Mechanism::Xoauth2));
     assert_eq!(report.greeting, "220 smtp.example.test ESMTP, ready");
     assert_eq!(
         report.capabilities,
@@ -72,7 +72,7 @@ fn a_long_response_is_sent_after_334() {
     let transport = FakeTransport::new(&server, script);
     let report = verify_smtp(&transport, &NoHttp, &server, &login(&token)).unwrap();
     transport.assert_done();
-    assert_eq!(report.mechanism, Mechanism::Xoauth2);
+    assert_eq!(report.mechanism, Some(Mechanism::Xoauth2));
 }
 
 #[test]
@@ -123,7 +123,7 @@ fn starttls_then_ehlo_again_and_only_tls_extensions_count() {
     let transport = FakeTransport::new(&server, script);
     let report = verify_smtp(&transport, &NoHttp, &server, &login(TOKEN)).unwrap();
     transport.assert_done();
-    assert_eq!(report.mechanism, Mechanism::Oauthbearer);
+    assert_eq!(report.mechanism, Some(Mechanism::Oauthbearer));
     assert_eq!(report.capabilities, ["AUTH=OAUTHBEARER"]);
     let seen = transport.seen(0);
     for (tls, bytes) in &seen.writes {
@@ -208,7 +208,7 @@ fn a_reply_whose_code_changes_or_is_not_three_digits_breaks_the_protocol() {
             .error;
         transport.assert_done();
         match error {
-            MailError::MailProtocol(rejection) => {
+            MailError::ProtocolViolation(rejection) => {
                 assert_eq!(rejection.step, "ehlo");
                 assert_eq!(rejection.reply, bad);
             }

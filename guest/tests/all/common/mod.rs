@@ -145,6 +145,7 @@ pub fn basic(id: &str, secret: &str) -> String {
 pub const TOKEN_URL: &str = "https://auth.example.test/token";
 pub const AUTH_URL: &str = "https://auth.example.test/authorize";
 pub const REVOKE_URL: &str = "https://auth.example.test/revoke";
+pub const DEVICE_URL: &str = "https://auth.example.test/device";
 pub const ISSUER: &str = "https://auth.example.test";
 pub const REDIRECT: &str = "http://127.0.0.1:8765/callback";
 
@@ -156,10 +157,12 @@ pub fn custom_provider(client_auth: ClientAuth) -> Provider {
         issuer: Some(ISSUER.into()),
         authorization_endpoint: AUTH_URL.into(),
         token_endpoint: TOKEN_URL.into(),
+        device_authorization_endpoint: Some(DEVICE_URL.into()),
         revocation_endpoint: Some(REVOKE_URL.into()),
         default_scopes: vec!["openid".into(), "email".into(), "mail".into()],
         extra_parameters: Vec::new(),
         client_auth,
+        pkce: true,
         mail_servers: Vec::new(),
     }
 }

@@ -229,7 +229,8 @@ pub fn preset(kind: &PresetKind) -> Result<Provider, Error> {
             ["https://o2.mail.ru/login", "https://o2.mail.ru/token"],
             None,
             None,
-            &["mail.imap"],
+            // Mail.ru grants `mail.imap` only together with `userinfo`.
+            &["userinfo", "mail.imap"],
             &[
                 (Imap, "imap.mail.ru", 993, ImplicitTls),
                 (Pop3, "pop.mail.ru", 995, ImplicitTls),

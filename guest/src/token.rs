@@ -108,7 +108,14 @@ impl MailTokenResponse {
             token_type,
             expires_in,
             refresh_token: refresh_token.map(RefreshToken::new),
-            scopes: scope.map(|scope| scope.split(' ').map(|s| Scope::new(s.to_owned())).collect()),
+            // Runs of spaces and an empty `scope` name no scope.
+            scopes: scope.map(|scope| {
+                scope
+                    .split(' ')
+                    .filter(|s| !s.is_empty())
+                    .map(|s| Scope::new(s.to_owned()))
+                    .collect()
+            }),
             id_token,
         })
     }
@@ -527,7 +534,12 @@ pub fn client_credentials(
     ];
     let secrets = [client.secret.as_deref().unwrap_or_default()];
     match grant(http, provider, client, &url, &pairs)? {
-        Ok(response) => Ok(token_set(&response, &scopes, now)),
+        // App-only tokens are granted again, never refreshed (RFC 6749
+        // §4.4.3: a refresh token SHOULD NOT be included).
+        Ok(response) => Ok(TokenSet {
+            refresh_token: None,
+            ..token_set(&response, &scopes, now)
+        }),
         Err(response) => Err(failed_response(response, "token endpoint", &secrets)),
     }
 }

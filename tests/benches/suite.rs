@@ -605,10 +605,12 @@ fn profile_loop(what: &str) {
         issuer: None,
         authorization_endpoint: "https://as.example.test/auth".into(),
         token_endpoint: "https://as.example.test/token".into(),
+        device_authorization_endpoint: None,
         revocation_endpoint: None,
         default_scopes: Vec::new(),
         extra_parameters: Vec::new(),
         client_auth: ClientAuth::Post,
+        pkce: true,
         mail_servers: Vec::new(),
     };
     let client = Client {
@@ -1142,9 +1144,11 @@ fn core_provider(p: &Provider) -> mail_oauth_guest::Provider {
         issuer: p.issuer.clone(),
         authorization_endpoint: p.authorization_endpoint.clone(),
         token_endpoint: p.token_endpoint.clone(),
+        device_authorization_endpoint: p.device_authorization_endpoint.clone(),
         revocation_endpoint: p.revocation_endpoint.clone(),
         default_scopes: p.default_scopes.clone(),
         extra_parameters: p.extra_parameters.clone(),
+        pkce: p.pkce,
         // Discovered providers name no mail server; none is needed here.
         mail_servers: Vec::new(),
         client_auth: match p.client_auth {

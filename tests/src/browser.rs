@@ -18,6 +18,20 @@
 //! test), [`Browser::authorize_and_deliver`] fetches it (a CLI's loopback
 //! listener is waiting for it).
 //!
+//! The device flow (RFC 8628) is the user's side of another dance: open the
+//! verification URI, submit the forms the provider shows (each with its
+//! hidden `xsrf` field), and approve or abort on the confirmation page:
+//!
+//! ```text
+//! GET  /device?user_code=…         200 auto-posting form (xsrf, user_code)
+//! POST /device                     200 confirmation form (xsrf, user_code, confirm; an abort button)
+//! POST /device (confirm)           303 → /interaction/<uid> → … (login, consent as above)
+//! GET  /device/<uid>               200 "Sign-in Success"
+//! ```
+//!
+//! [`Browser::approve_device`] and [`Browser::deny_device`] play it with
+//! [`forms`], a small form reader that is enough for the provider's pages.
+//!
 //! Why ureq with redirects off and a hand-written cookie jar: following
 //! redirects ourselves is the point (we must stop *before* the callback and
 //! refuse anything that leaves 127.0.0.1), and a path-aware jar of a few lines
@@ -85,6 +99,10 @@ pub enum BrowserError {
     /// The flow ended on a page instead of redirecting to the redirect URI
     /// (e.g. the provider's JSON error for an unregistered redirect URI).
     NoCallback(Page),
+    /// A device verification ([`Browser::approve_device`],
+    /// [`Browser::deny_device`]) ended on a page that is not the provider's
+    /// answer to the user's decision.
+    DeviceVerification(Page),
     /// The request itself failed (connection refused, timeout, …).
     Transport {
         /// The URL being fetched.
@@ -106,6 +124,13 @@ impl fmt::Display for BrowserError {
             Self::NoCallback(p) => write!(
                 f,
                 "the flow stopped at {} (HTTP {}) instead of redirecting to the client: {}",
+                p.url,
+                p.status,
+                p.body.chars().take(300).collect::<String>()
+            ),
+            Self::DeviceVerification(p) => write!(
+                f,
+                "the device verification stopped at {} (HTTP {}): {}",
                 p.url,
                 p.status,
                 p.body.chars().take(300).collect::<String>()
@@ -208,10 +233,20 @@ impl Browser {
         if let Some(cookies) = self.cookie_header(url) {
             request = request.header("Cookie", cookies);
         }
-        let mut response = request.call().map_err(|e| BrowserError::Transport {
+        let response = request.call().map_err(|e| BrowserError::Transport {
             url: url.to_string(),
             error: e.to_string(),
         })?;
+        self.step(url, response)
+    }
+
+    /// Stores the response's cookies and reads it as a redirect (to a
+    /// loopback URL) or as the page it is.
+    fn step(
+        &mut self,
+        url: &Url,
+        mut response: ureq::http::Response<ureq::Body>,
+    ) -> Result<Step, BrowserError> {
         for value in response.headers().get_all("set-cookie") {
             if let Ok(value) = value.to_str() {
                 self.store_cookie(url, value);
@@ -293,6 +328,339 @@ impl Browser {
             self.jar.push(Cookie { name, value, path });
         }
     }
+}
+
+/// What the user does on the provider's device confirmation page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DeviceDecision {
+    Approve,
+    Deny,
+}
+
+/// The text of oidc-provider's device success page (its `successSource`).
+const DEVICE_SUCCESS: &str = "Sign-in Success";
+
+/// Form submissions a device verification may take; oidc-provider needs 2
+/// (the auto-posted or typed user code, then the confirmation).
+const MAX_FORMS: usize = 8;
+
+impl Browser {
+    /// Submits `fields` to `url` as `application/x-www-form-urlencoded` (a
+    /// browser submitting a `method="post"` form), then follows redirects
+    /// with `GET` (at most [`MAX_HOPS`]) until a page answers.
+    pub fn post_form(
+        &mut self,
+        url: &str,
+        fields: &[(String, String)],
+    ) -> Result<Page, BrowserError> {
+        let target = parse_loopback(url)?;
+        self.history.push(format!("POST {target}"));
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let mut request = self
+            .agent
+            .post(target.as_str())
+            .header("Content-Type", "application/x-www-form-urlencoded");
+        if let Some(cookies) = self.cookie_header(&target) {
+            request = request.header("Cookie", cookies);
+        }
+        let response = request.send(body).map_err(|e| BrowserError::Transport {
+            url: format!("(POST) {target}"),
+            error: e.to_string(),
+        })?;
+        match self.step(&target, response)? {
+            Step::Page(page) => Ok(page),
+            Step::Redirect(next) => self.get(next.as_str()),
+        }
+    }
+
+    /// Plays the user of a device authorization (RFC 8628 §3.3) who approves
+    /// it: opens `verification_uri` — the `verification_uri_complete`, or the
+    /// bare `verification_uri`, whose form then gets `user_code` typed in —
+    /// and submits every form the provider shows (hidden fields such as
+    /// `xsrf` included) until a page without a form answers. The test
+    /// provider auto-approves the login and consent in between. Returns the
+    /// provider's success page ("Sign-in Success"), or
+    /// [`BrowserError::DeviceVerification`] with the page it stopped at.
+    pub fn approve_device(
+        &mut self,
+        verification_uri: &str,
+        user_code: &str,
+    ) -> Result<Page, BrowserError> {
+        let page = self.verify_device(verification_uri, user_code, DeviceDecision::Approve)?;
+        if page.body.contains(DEVICE_SUCCESS) {
+            Ok(page)
+        } else {
+            Err(BrowserError::DeviceVerification(page))
+        }
+    }
+
+    /// Like [`Browser::approve_device`], but the user refuses: on the
+    /// confirmation page (the form with a `confirm` field) the user presses
+    /// the form's `abort` button instead of "Continue". Returns the page the
+    /// provider answers the refusal with, or
+    /// [`BrowserError::DeviceVerification`] when no confirmation page with an
+    /// `abort` button came.
+    pub fn deny_device(
+        &mut self,
+        verification_uri: &str,
+        user_code: &str,
+    ) -> Result<Page, BrowserError> {
+        self.verify_device(verification_uri, user_code, DeviceDecision::Deny)
+    }
+
+    fn verify_device(
+        &mut self,
+        verification_uri: &str,
+        user_code: &str,
+        decision: DeviceDecision,
+    ) -> Result<Page, BrowserError> {
+        let mut page = self.get(verification_uri)?;
+        for _ in 0..MAX_FORMS {
+            let Some(form) = forms(&page.body).into_iter().next() else {
+                return match decision {
+                    DeviceDecision::Approve => Ok(page),
+                    // The refusal is submitted from the confirmation page.
+                    DeviceDecision::Deny => Err(BrowserError::DeviceVerification(page)),
+                };
+            };
+            let base = Url::parse(&page.url).map_err(|_| BrowserError::BadUrl(page.url.clone()))?;
+            let action = base
+                .join(&form.action)
+                .map_err(|_| BrowserError::BadUrl(form.action.clone()))?;
+            if !form.method.eq_ignore_ascii_case("post") {
+                return Err(BrowserError::DeviceVerification(page));
+            }
+            let mut fields = form.fields.clone();
+            for (name, value) in &mut fields {
+                if name == "user_code" && value.is_empty() {
+                    user_code.clone_into(value);
+                }
+            }
+            let confirmation = fields.iter().any(|(name, _)| name == "confirm");
+            if decision == DeviceDecision::Deny && confirmation {
+                let Some(abort) = form.buttons.iter().find(|(name, _)| name == "abort") else {
+                    return Err(BrowserError::DeviceVerification(page));
+                };
+                fields.push(abort.clone());
+                return self.post_form(action.as_str(), &fields);
+            }
+            page = self.post_form(action.as_str(), &fields)?;
+        }
+        Err(BrowserError::DeviceVerification(page))
+    }
+}
+
+/// An HTML form as a browser would submit it (what [`forms`] finds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Form {
+    /// The `id` attribute, if any.
+    pub id: Option<String>,
+    /// The `method` attribute (`get` when absent).
+    pub method: String,
+    /// The `action` attribute as written (resolve it against the page URL;
+    /// empty means the page itself).
+    pub action: String,
+    /// The named `<input>` fields, in order, entity-decoded.
+    pub fields: Vec<(String, String)>,
+    /// The named submit buttons of the form (inside it, or outside with
+    /// `form="<id>"`): a pressed one adds its name and value to `fields`.
+    pub buttons: Vec<(String, String)>,
+}
+
+/// The forms of an HTML page, in document order. Enough HTML for the
+/// provider's own pages (attributes quoted or not, any case), not a parser
+/// for arbitrary documents.
+pub fn forms(html: &str) -> Vec<Form> {
+    let tags = tags(html);
+    let mut found: Vec<Form> = Vec::new();
+    let mut open: Option<usize> = None;
+    // Submit buttons outside their form, by the form's id.
+    let mut loose_buttons: Vec<(String, (String, String))> = Vec::new();
+    for (name, attrs) in tags {
+        match name.as_str() {
+            "form" => {
+                found.push(Form {
+                    id: attr(&attrs, "id").map(str::to_owned),
+                    method: attr(&attrs, "method").unwrap_or("get").to_ascii_lowercase(),
+                    action: attr(&attrs, "action").unwrap_or_default().to_owned(),
+                    fields: Vec::new(),
+                    buttons: Vec::new(),
+                });
+                open = Some(found.len() - 1);
+            }
+            "/form" => open = None,
+            "input" | "button" => {
+                let Some(field) = attr(&attrs, "name") else {
+                    continue;
+                };
+                let value = attr(&attrs, "value").unwrap_or_default();
+                let kind = attr(&attrs, "type").map(str::to_ascii_lowercase);
+                let submit = match name.as_str() {
+                    // A `<button>` submits unless it says otherwise.
+                    "button" => kind.as_deref().is_none_or(|k| k == "submit"),
+                    _ => kind.as_deref() == Some("submit"),
+                };
+                let pair = (field.to_owned(), value.to_owned());
+                let owner = attr(&attrs, "form").map(str::to_owned);
+                match (submit, owner, open) {
+                    (true, Some(owner), _) => loose_buttons.push((owner, pair)),
+                    (true, None, Some(at)) => found[at].buttons.push(pair),
+                    (false, _, Some(at)) => found[at].fields.push(pair),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    for (owner, button) in loose_buttons {
+        if let Some(form) = found.iter_mut().find(|f| f.id.as_deref() == Some(&owner)) {
+            form.buttons.push(button);
+        }
+    }
+    found
+}
+
+/// Attributes of a tag, names lowercased, values entity-decoded.
+type Attributes = Vec<(String, String)>;
+
+fn attr<'a>(attrs: &'a Attributes, name: &str) -> Option<&'a str> {
+    attrs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The tags of `html` in order, as (lowercased name, attributes); a closing
+/// tag's name starts with `/`. Comments, scripts' bodies and text are
+/// skipped.
+fn tags(html: &str) -> Vec<(String, Attributes)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(lt) = html[at..].find('<').map(|i| at + i) {
+        if html[lt..].starts_with("<!--") {
+            at = html[lt..].find("-->").map_or(html.len(), |i| lt + i + 3);
+            continue;
+        }
+        let closing = html[lt + 1..].starts_with('/');
+        let name_start = lt + 1 + usize::from(closing);
+        let name_end = html[name_start..]
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .map_or(html.len(), |i| name_start + i);
+        if name_end == name_start {
+            // A `<` in text, or `<!DOCTYPE …>`.
+            at = lt + 1;
+            continue;
+        }
+        let name = html[name_start..name_end].to_ascii_lowercase();
+        let (attrs, end) = attributes(html, name_end);
+        at = end;
+        if !closing && (name == "script" || name == "style") {
+            let close = format!("</{name}");
+            at = html[at..]
+                .to_ascii_lowercase()
+                .find(&close)
+                .map_or(html.len(), |i| at + i);
+        }
+        out.push((if closing { format!("/{name}") } else { name }, attrs));
+    }
+    out
+}
+
+/// Reads attributes from `from` to the tag's `>`; returns them and the
+/// offset after the `>`.
+fn attributes(html: &str, from: usize) -> (Attributes, usize) {
+    let bytes = html.as_bytes();
+    let mut attrs = Vec::new();
+    let mut i = from;
+    loop {
+        while i < bytes.len() && (bytes[i].is_ascii_whitespace() || bytes[i] == b'/') {
+            i += 1;
+        }
+        if i >= bytes.len() {
+            return (attrs, i);
+        }
+        if bytes[i] == b'>' {
+            return (attrs, i + 1);
+        }
+        let start = i;
+        while i < bytes.len() && !bytes[i].is_ascii_whitespace() && !b"=>/".contains(&bytes[i]) {
+            i += 1;
+        }
+        let name = html[start..i].to_ascii_lowercase();
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let mut value = String::new();
+        if i < bytes.len() && bytes[i] == b'=' {
+            i += 1;
+            while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if i < bytes.len() && (bytes[i] == b'"' || bytes[i] == b'\'') {
+                let quote = bytes[i];
+                let end = bytes[i + 1..]
+                    .iter()
+                    .position(|b| *b == quote)
+                    .map_or(bytes.len(), |p| i + 1 + p);
+                value = decode_entities(&html[i + 1..end]);
+                i = (end + 1).min(bytes.len());
+            } else {
+                let start = i;
+                while i < bytes.len() && !bytes[i].is_ascii_whitespace() && bytes[i] != b'>' {
+                    i += 1;
+                }
+                value = decode_entities(&html[start..i]);
+            }
+        }
+        if name.is_empty() {
+            // A stray `=`: skip it.
+            i += 1;
+        } else {
+            attrs.push((name, value));
+        }
+    }
+}
+
+/// Decodes the character references an HTML-escaping helper writes.
+fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        let decoded = rest.find(';').and_then(|semi| {
+            let entity = &rest[1..semi];
+            let c = match entity {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ => entity
+                    .strip_prefix("#x")
+                    .or_else(|| entity.strip_prefix("#X"))
+                    .map(|hex| u32::from_str_radix(hex, 16))
+                    .or_else(|| entity.strip_prefix('#').map(str::parse::<u32>))
+                    .and_then(Result::ok)
+                    .and_then(char::from_u32),
+            }?;
+            Some((c, semi + 1))
+        });
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The `redirect_uri` query parameter of an authorization URL.

@@ -55,12 +55,15 @@ pub fn verify_api(http: &dyn Http, api: MailApi, login: &Login) -> Result<Report
             Ok(Some(members)) => members,
             _ => return Err(not_json(step, &response, token)),
         };
-        let address = members
+        let Some(address) = members
             .iter()
             .flatten()
             .find_map(Member::as_text)
+            .filter(|text| !text.is_empty())
             .map(|text| clean(text, token))
-            .unwrap_or_default();
+        else {
+            return Err(not_json(step, &response, token));
+        };
         let (name, detail) = match (api, members.get(1)) {
             (MailApi::Gmail, Some(Some(Member::Number(total)))) => (
                 "Gmail API",

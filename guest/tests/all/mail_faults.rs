@@ -1,7 +1,6 @@
 //! Transport faults and broken servers: each surfaces as its own error case,
 //! never as a panic or a hang.
 
-use mail_oauth_guest::Error;
 use mail_oauth_guest::mail::{
     Credentials, MAX_LINE, MailError, Security, TransportError, verify_imap, verify_pop3,
     verify_smtp,

@@ -3,7 +3,6 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use mail_oauth_guest::Error;
 use mail_oauth_guest::mail::message::{compose, rfc5322_date};
 use mail_oauth_guest::mail::{
     CommandRejection, MailError, Security, TestMessage, send_test_message,

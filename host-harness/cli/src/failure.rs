@@ -1,6 +1,9 @@
 //! What a command reports when it fails: a typed kind, a message that
 //! holds no secret, and the exit status.
 
+use mail_oauth_runtime::error::{Error, OAuthError};
+use mail_oauth_runtime::http_client::HttpError;
+use mail_oauth_runtime::transport::TransportError;
 use mail_oauth_store::AccountError;
 
 /// Exit status 1: an error.
@@ -17,6 +20,72 @@ pub(crate) struct Failure {
     pub(crate) message: String,
     /// The process's exit status.
     pub(crate) code: u8,
+    /// For `http` and `transport` failures, the precise reason (`denied`,
+    /// `refused`, `timeout`, `tls`…).
+    pub(crate) reason: Option<&'static str>,
+}
+
+/// The `http-error` case of an HTTP failure.
+fn http_reason(e: &HttpError) -> &'static str {
+    match e {
+        HttpError::Denied(_) => "denied",
+        HttpError::Unreachable(_) => "unreachable",
+        HttpError::Timeout => "timeout",
+        HttpError::Tls(_) => "tls",
+        HttpError::TooLarge => "too_large",
+        HttpError::Other(_) => "other",
+    }
+}
+
+/// The `transport-error` case of a mail connection failure.
+fn transport_reason(e: &TransportError) -> &'static str {
+    match e {
+        TransportError::Denied(_) => "denied",
+        TransportError::Refused(_) => "refused",
+        TransportError::Timeout => "timeout",
+        TransportError::Tls(_) => "tls",
+        TransportError::Closed => "closed",
+        TransportError::LineTooLong => "line_too_long",
+        TransportError::Other(_) => "other",
+    }
+}
+
+/// The reason, and the option that fixes it when one does: a denied
+/// loopback target, an unknown certificate issuer, TLS spoken to a port
+/// that starts in plaintext.
+fn network_hint(e: &OAuthError) -> Option<(&'static str, &'static str)> {
+    let (reason, text) = match e {
+        OAuthError::Http(h) => (
+            http_reason(h),
+            match h {
+                HttpError::Denied(t) | HttpError::Tls(t) => t.as_str(),
+                _ => "",
+            },
+        ),
+        OAuthError::Transport(t) => (
+            transport_reason(t),
+            match t {
+                TransportError::Denied(t) | TransportError::Tls(t) => t.as_str(),
+                _ => "",
+            },
+        ),
+        _ => return None,
+    };
+    let lower = text.to_ascii_lowercase();
+    let hint = if reason == "denied" && (lower.contains("loopback") || lower.contains("plain")) {
+        "; for a local test server, add --allow-loopback"
+    } else if reason == "tls"
+        && (lower.contains("unknownissuer") || lower.contains("unknown issuer"))
+    {
+        "; the certificate's issuer is not trusted: add its CA with --ca-file PEM"
+    } else if reason == "tls"
+        && (lower.contains("corrupt message") || lower.contains("invalidcontenttype"))
+    {
+        "; the server answered in plaintext: this port may expect STARTTLS (--security starttls)"
+    } else {
+        ""
+    };
+    Some((reason, hint))
 }
 
 impl From<AccountError> for Failure {
@@ -30,7 +99,14 @@ impl From<AccountError> for Failure {
             AccountError::NoPendingAuthorization(_) => {
                 ": run `mail-oauth authorize --no-listen` again".to_owned()
             }
+            AccountError::Revoked(name) => {
+                format!(" (`mail-oauth authorize --account {name}`)")
+            }
             _ => String::new(),
+        };
+        let network = match &e {
+            AccountError::Plugin(Error::OAuth(oauth)) => network_hint(oauth),
+            _ => None,
         };
         Failure {
             kind: e.kind(),
@@ -39,7 +115,8 @@ impl From<AccountError> for Failure {
             } else {
                 ERROR
             },
-            message: format!("{e}{hint}"),
+            message: format!("{e}{hint}{}", network.map_or("", |(_, h)| h)),
+            reason: network.map(|(r, _)| r),
         }
     }
 }
@@ -50,6 +127,7 @@ impl From<anyhow::Error> for Failure {
             kind: "host",
             message: format!("{e:#}"),
             code: ERROR,
+            reason: None,
         }
     }
 }
@@ -60,5 +138,6 @@ pub(crate) fn failure(kind: &'static str, message: impl Into<String>) -> Failure
         kind,
         message: message.into(),
         code: ERROR,
+        reason: None,
     }
 }

@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mail_oauth_store::AccountError;
 
@@ -16,46 +16,69 @@ const READ_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_REQUEST_BYTES: u64 = 16 * 1024;
 
 /// Waits for the browser's GET /callback, runs `complete` on it, and answers
-/// the browser with what happened. Other paths (a favicon) get a 404.
+/// the browser with what happened. Other paths (a favicon) get a 404. A
+/// callback that does not complete the authorization without spending it (a
+/// wrong or missing `state`, no code, the provider unreachable or saying
+/// "later") gets an error page and the wait goes on: the right callback, or
+/// the same one reloaded, can still complete it. Only tokens or a definitive
+/// refusal of the code end the wait, or the timeout.
 pub(crate) fn wait_for_callback<T>(
     listener: TcpListener,
     timeout: Duration,
-    complete: impl FnOnce(&str) -> Result<T, AccountError>,
+    mut complete: impl FnMut(&str) -> Result<T, AccountError>,
 ) -> Result<T, Failure> {
+    let deadline = Instant::now() + timeout;
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
             match read_request_target(&mut stream) {
-                Some(target) if target.starts_with("/callback") => {
-                    let _ = tx.send((stream, target));
-                    return;
+                Some(target) if target == "/callback" || target.starts_with("/callback?") => {
+                    if tx.send((stream, target)).is_err() {
+                        return;
+                    }
                 }
                 _ => respond(&mut stream, 404, "Not found", "This is not the callback."),
             }
         }
     });
-    let (mut stream, target) = rx.recv_timeout(timeout).map_err(|_| {
-        failure(
-            "timeout",
-            format!("no callback within {} s", timeout.as_secs()),
-        )
-    })?;
-    let port = stream.local_addr().map(|a| a.port()).unwrap_or_default();
-    let callback = format!("http://127.0.0.1:{port}{target}");
-    match complete(&callback) {
-        Ok(v) => {
-            respond(
-                &mut stream,
-                200,
-                "Mailbox authorized",
-                "The mailbox is authorized. You can close this window.",
-            );
-            Ok(v)
-        }
-        Err(e) => {
-            respond(&mut stream, 400, "Authorization failed", &e.to_string());
-            Err(e.into())
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (mut stream, target) = rx.recv_timeout(left).map_err(|_| {
+            failure(
+                "timeout",
+                format!("no callback within {} s", timeout.as_secs()),
+            )
+        })?;
+        let port = stream.local_addr().map(|a| a.port()).unwrap_or_default();
+        let callback = format!("http://127.0.0.1:{port}{target}");
+        match complete(&callback) {
+            Ok(v) => {
+                respond(
+                    &mut stream,
+                    200,
+                    "Mailbox authorized",
+                    "The mailbox is authorized. You can close this window.",
+                );
+                return Ok(v);
+            }
+            Err(e) if e.consumes_pending() => {
+                respond(&mut stream, 400, "Authorization failed", &e.to_string());
+                return Err(e.into());
+            }
+            Err(e) => {
+                eprintln!("ignored a callback that did not complete the authorization: {e}");
+                respond(
+                    &mut stream,
+                    400,
+                    "Not completed",
+                    &format!(
+                        "{e}. The authorization is still waiting: finish the sign-in in the \
+                         window that started it (or reload this page once the provider is \
+                         reachable again)."
+                    ),
+                );
+            }
         }
     }
 }

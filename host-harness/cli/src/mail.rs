@@ -1,8 +1,11 @@
 //! `check`, `send-test`: an account's mailbox, over IMAP, POP3 or SMTP.
 
 use clap::{Args, ValueEnum};
-use mail_oauth_runtime::model::{MailProtocol, Mechanism, Report, Security, Server};
+use mail_oauth_runtime::model::{
+    MailApi, MailProtocol, Mechanism, Report, Security, Server, TestMessage,
+};
 use mail_oauth_store::Accounts;
+use mail_oauth_store::unix_now;
 use serde_json::json;
 
 use crate::failure::{Failure, failure};
@@ -32,6 +35,10 @@ pub(crate) struct SendTestArgs {
     /// Declare a send-as / shared-mailbox right for --from.
     #[arg(long)]
     send_as: bool,
+    /// Send through a mail API instead of SMTP (the account needs the API's
+    /// scopes: Gmail `https://mail.google.com/`, Graph `Mail.Send`).
+    #[arg(long, value_enum)]
+    via: Option<ApiArg>,
     /// Subject.
     #[arg(long, default_value = "mail-oauth test message")]
     subject: String,
@@ -64,6 +71,31 @@ enum ProtocolArg {
     Imap,
     Pop3,
     Smtp,
+    /// The Gmail API (profile).
+    Gmail,
+    /// Microsoft Graph (`/me`).
+    Graph,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ApiArg {
+    Gmail,
+    Graph,
+}
+
+fn api_of(api: ApiArg) -> (MailApi, Server) {
+    let (api, host) = match api {
+        ApiArg::Gmail => (MailApi::Gmail, "gmail.googleapis.com"),
+        ApiArg::Graph => (MailApi::Graph, "graph.microsoft.com"),
+    };
+    (
+        api,
+        Server {
+            host: host.to_owned(),
+            port: 443,
+            security: Security::ImplicitTls,
+        },
+    )
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -85,6 +117,18 @@ pub(crate) fn check(accounts: &Accounts, args: CheckArgs, json: bool) -> Result<
         ProtocolArg::Imap => (MailProtocol::Imap, "IMAP"),
         ProtocolArg::Pop3 => (MailProtocol::Pop3, "POP3"),
         ProtocolArg::Smtp => (MailProtocol::Smtp, "SMTP"),
+        ProtocolArg::Gmail | ProtocolArg::Graph => {
+            let which = if matches!(args.protocol, ProtocolArg::Gmail) {
+                ApiArg::Gmail
+            } else {
+                ApiArg::Graph
+            };
+            let (api, server) = api_of(which);
+            let report =
+                accounts.mail_api(&args.target.account, api, args.target.user.as_deref(), None)?;
+            report_mail("API", &server, &report, json);
+            return Ok(());
+        }
     };
     let mechanism = args.mechanism.map(|m| match m {
         MechanismArg::Xoauth2 => Mechanism::Xoauth2,
@@ -107,6 +151,28 @@ pub(crate) fn send_test(
     args: SendTestArgs,
     json: bool,
 ) -> Result<(), Failure> {
+    if let Some(via) = args.via {
+        let (api, server) = api_of(via);
+        let account = accounts.get(&args.target.account)?;
+        let user = args
+            .target
+            .user
+            .clone()
+            .or(account.login.clone())
+            .or(account.tokens.account_email.clone())
+            .unwrap_or_default();
+        let message = TestMessage {
+            sender: args.from.clone().unwrap_or_else(|| user.clone()),
+            recipients: args.to,
+            subject: args.subject,
+            body: args.body,
+            send_as: args.send_as,
+            now: unix_now(),
+        };
+        let report = accounts.mail_api(&args.target.account, api, Some(&user), Some(&message))?;
+        report_mail("API test message via", &server, &report, json);
+        return Ok(());
+    }
     let (server, report) = accounts.send_test(
         &args.target.account,
         server_from_args(&args.target)?,
@@ -154,7 +220,9 @@ fn mechanism_names(mechanism: Mechanism) -> (&'static str, &'static str) {
 }
 
 fn report_mail(what: &str, server: &Server, report: &Report, json: bool) {
-    let (mechanism_id, mechanism) = mechanism_names(report.mechanism);
+    let (mechanism_id, mechanism) = report
+        .mechanism
+        .map_or(("bearer", "an HTTP bearer token"), mechanism_names);
     if json {
         println!(
             "{}",
@@ -175,14 +243,15 @@ fn report_mail(what: &str, server: &Server, report: &Report, json: bool) {
         Security::Starttls => "STARTTLS",
         Security::Plain => "plain, no TLS",
     };
-    eprintln!(
+    // The report is the command's result: stdout (errors go to stderr).
+    println!(
         "{what} {}:{} ({security}): OK with {mechanism}",
         server.host, server.port
     );
     for step in &report.steps {
-        eprintln!("  {:<14} {:>6} ms  {}", step.name, step.millis, step.detail);
+        println!("  {:<14} {:>6} ms  {}", step.name, step.millis, step.detail);
     }
     if report.refreshed.is_some() {
-        eprintln!("  (the tokens were refreshed and saved)");
+        println!("  (the tokens were refreshed and saved)");
     }
 }

@@ -92,10 +92,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             if json {
-                println!(
-                    "{}",
-                    json!({"error": {"kind": f.kind, "message": f.message}})
-                );
+                let mut error = json!({"kind": f.kind, "message": f.message});
+                if let Some(reason) = f.reason {
+                    error["reason"] = json!(reason);
+                }
+                println!("{}", json!({ "error": error }));
             } else {
                 eprintln!("error: {}", f.message);
             }

@@ -25,6 +25,9 @@ pub(crate) fn list(accounts: &Accounts, json: bool) -> Result<(), Failure> {
             println!("{:<10} {}", p.id, p.display_name);
             println!("           authorize: {}", p.authorization_endpoint);
             println!("           token:     {}", p.token_endpoint);
+            if let Some(device) = &p.device_authorization_endpoint {
+                println!("           device:    {device}");
+            }
             println!("           scopes:    {}", p.default_scopes.join(" "));
         }
     }

@@ -7,13 +7,13 @@
 //! bindings (no secret in them) need no conversion.
 
 use crate::bindings::{
-    http as wit_http, mail as wit_mail, transport as wit_transport, types as wit,
+    http as wit_http, mail as wit_mail, sasl as wit_sasl, transport as wit_transport, types as wit,
 };
 use crate::error::{Error, MailFailure, OAuthError};
 use crate::http_client::{HttpError, HttpRequest, HttpResponse};
 use crate::model::{
-    Client, ClientAuth, Credentials, Login, MailProtocol, MailServer, PendingAuthorization,
-    Provider, Refreshable, Report, Secret, Server, TokenSet,
+    Client, ClientAuth, Credentials, DeviceAuthorization, DevicePoll, Login, MailProtocol,
+    MailServer, PendingAuthorization, Provider, Refreshable, Report, Secret, Server, TokenSet,
 };
 use crate::transport::{Security, TransportError};
 
@@ -212,10 +212,12 @@ impl From<&Provider> for wit::Provider {
             issuer: p.issuer.clone(),
             authorization_endpoint: p.authorization_endpoint.clone(),
             token_endpoint: p.token_endpoint.clone(),
+            device_authorization_endpoint: p.device_authorization_endpoint.clone(),
             revocation_endpoint: p.revocation_endpoint.clone(),
             default_scopes: p.default_scopes.clone(),
             extra_parameters: p.extra_parameters.clone(),
             client_auth: p.client_auth.into(),
+            pkce: p.pkce,
             mail_servers: p.mail_servers.iter().map(Into::into).collect(),
         }
     }
@@ -229,10 +231,12 @@ impl From<wit::Provider> for Provider {
             issuer: p.issuer,
             authorization_endpoint: p.authorization_endpoint,
             token_endpoint: p.token_endpoint,
+            device_authorization_endpoint: p.device_authorization_endpoint,
             revocation_endpoint: p.revocation_endpoint,
             default_scopes: p.default_scopes,
             extra_parameters: p.extra_parameters,
             client_auth: p.client_auth.into(),
+            pkce: p.pkce,
             mail_servers: p.mail_servers.into_iter().map(Into::into).collect(),
         }
     }
@@ -347,49 +351,123 @@ impl From<wit_mail::MailFailure> for MailFailure {
     }
 }
 
+impl From<&DeviceAuthorization> for wit::DeviceAuthorization {
+    fn from(d: &DeviceAuthorization) -> Self {
+        Self {
+            user_code: d.user_code.clone(),
+            verification_uri: d.verification_uri.clone(),
+            verification_uri_complete: d.verification_uri_complete.clone(),
+            expires_at: d.expires_at,
+            interval: d.interval,
+            device_code: expose(&d.device_code),
+            scopes: d.scopes.clone(),
+        }
+    }
+}
+
+impl From<wit::DeviceAuthorization> for DeviceAuthorization {
+    fn from(d: wit::DeviceAuthorization) -> Self {
+        Self {
+            user_code: d.user_code,
+            verification_uri: d.verification_uri,
+            verification_uri_complete: d.verification_uri_complete,
+            expires_at: d.expires_at,
+            interval: d.interval,
+            device_code: Secret::new(d.device_code),
+            scopes: d.scopes,
+        }
+    }
+}
+
+impl From<wit::DevicePoll> for DevicePoll {
+    fn from(p: wit::DevicePoll) -> Self {
+        match p {
+            wit::DevicePoll::Pending(secs) => Self::Pending(secs),
+            wit::DevicePoll::Granted(tokens) => Self::Granted(tokens.into()),
+        }
+    }
+}
+
 // ---------------------------------------------------------------- errors
 
-impl From<wit::Error> for Error {
-    fn from(e: wit::Error) -> Self {
+impl From<wit::OauthError> for OAuthError {
+    fn from(e: wit::OauthError) -> Self {
         let failure = |f: wit::ProviderFailure| (f.code, f.description);
-        Error::OAuth(match e {
-            wit::Error::ReauthorizeRequired(f) => {
+        match e {
+            wit::OauthError::ReauthorizeRequired(f) => {
                 let (code, description) = failure(f);
                 OAuthError::ReauthorizeRequired { code, description }
             }
-            wit::Error::AccessDenied(d) => OAuthError::AccessDenied(d),
-            wit::Error::StateMismatch => OAuthError::StateMismatch,
-            wit::Error::IssuerMismatch(m) => OAuthError::IssuerMismatch {
+            wit::OauthError::AccessDenied(d) => OAuthError::AccessDenied(d),
+            wit::OauthError::StateMismatch => OAuthError::StateMismatch,
+            wit::OauthError::IssuerMismatch(m) => OAuthError::IssuerMismatch {
                 expected: m.expected,
                 received: m.received,
             },
-            wit::Error::ProviderError(f) => {
+            wit::OauthError::ProviderError(f) => {
                 let (code, description) = failure(f);
                 OAuthError::ProviderError { code, description }
             }
-            wit::Error::Http(e) => OAuthError::Http(e.into()),
-            wit::Error::InvalidResponse(r) => OAuthError::InvalidResponse {
+            wit::OauthError::Http(e) => OAuthError::Http(e.into()),
+            wit::OauthError::InvalidResponse(r) => OAuthError::InvalidResponse {
                 status: r.status,
                 detail: r.detail,
             },
-            wit::Error::InvalidInput(s) => OAuthError::InvalidInput(s),
-            wit::Error::Transport(e) => OAuthError::Transport(e.into()),
-            wit::Error::SaslRejected(r) => OAuthError::SaslRejected {
+            wit::OauthError::InvalidInput(s) => OAuthError::InvalidInput(s),
+            wit::OauthError::Unsupported(s) => OAuthError::Unsupported(s),
+            wit::OauthError::DeviceExpired => OAuthError::DeviceExpired,
+            wit::OauthError::TemporaryFailure(detail) => OAuthError::TemporaryFailure {
+                step: None,
+                detail,
+                code: None,
+            },
+        }
+    }
+}
+
+impl From<wit::OauthError> for Error {
+    fn from(e: wit::OauthError) -> Self {
+        Error::OAuth(e.into())
+    }
+}
+
+impl From<wit_sasl::SaslError> for Error {
+    fn from(e: wit_sasl::SaslError) -> Self {
+        match e {
+            wit_sasl::SaslError::InvalidInput(s) => Error::OAuth(OAuthError::InvalidInput(s)),
+        }
+    }
+}
+
+impl From<wit_mail::MailError> for Error {
+    fn from(e: wit_mail::MailError) -> Self {
+        Error::OAuth(match e {
+            wit_mail::MailError::Oauth(e) => e.into(),
+            wit_mail::MailError::InvalidInput(s) => OAuthError::InvalidInput(s),
+            wit_mail::MailError::Transport(e) => OAuthError::Transport(e.into()),
+            wit_mail::MailError::Http(e) => OAuthError::Http(e.into()),
+            wit_mail::MailError::SaslRejected(r) => OAuthError::SaslRejected {
                 status: r.status,
                 scope: r.scope,
                 server_text: r.server_text,
             },
-            wit::Error::NoMechanism(offered) => OAuthError::NoMechanism(offered),
-            wit::Error::TlsUnavailable(s) => OAuthError::TlsUnavailable(s),
-            wit::Error::CommandRejected(r) => OAuthError::CommandRejected {
+            wit_mail::MailError::NoMechanism(offered) => OAuthError::NoMechanism(offered),
+            wit_mail::MailError::TlsUnavailable(s) => OAuthError::TlsUnavailable(s),
+            wit_mail::MailError::CommandRejected(r) => OAuthError::CommandRejected {
+                step: r.step,
+                reply: r.reply,
+                code: r.code,
+            },
+            wit_mail::MailError::ProtocolViolation(r) => OAuthError::ProtocolViolation {
                 step: r.step,
                 reply: r.reply,
             },
-            wit::Error::MailProtocol(r) => OAuthError::MailProtocol {
-                step: r.step,
-                reply: r.reply,
+            wit_mail::MailError::TemporaryFailure(r) => OAuthError::TemporaryFailure {
+                step: Some(r.step),
+                detail: r.reply,
+                code: r.code,
             },
-            wit::Error::SenderNotAuthorized(m) => OAuthError::SenderNotAuthorized {
+            wit_mail::MailError::SenderNotAuthorized(m) => OAuthError::SenderNotAuthorized {
                 sender: m.sender,
                 user: m.user,
             },

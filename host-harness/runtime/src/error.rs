@@ -5,7 +5,9 @@ use crate::limits::LimitExceeded;
 use crate::model::TokenSet;
 use crate::transport::TransportError;
 
-/// What an exported function reported, as the WIT `error` variant. No case
+/// What an exported function reported: the WIT `oauth-error`, `sasl-error`
+/// and `mail-error` cases in one enum (a mail function's failed refresh is
+/// its OAuth case, e.g. [`OAuthError::ReauthorizeRequired`]). No case
 /// carries a token, code, verifier or client secret: the component never puts
 /// them there, and these texts are safe to log and to show to an admin.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,11 +56,29 @@ pub enum OAuthError {
     /// Unusable input.
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// The provider cannot do what was asked; the text names the alternative.
+    #[error("not supported: {0}")]
+    Unsupported(String),
+    /// The device code expired before the user approved.
+    #[error(
+        "the device code expired before the user approved: start the device authorization again"
+    )]
+    DeviceExpired,
+    /// A provider or mail server said "later".
+    #[error("temporarily unavailable{}: {detail} (retry later)", step.as_deref().map(|s| format!(" at {s}")).unwrap_or_default())]
+    TemporaryFailure {
+        /// The mail dialogue's step, for a mail server.
+        step: Option<String>,
+        /// What the server or provider said.
+        detail: String,
+        /// SMTP's reply code or a mail API's HTTP status, when there is one.
+        code: Option<u16>,
+    },
     /// The host could not connect to, read from or write to a mail server.
     #[error("mail server connection failed: {0}")]
     Transport(TransportError),
     /// The mail server refused the token.
-    #[error("the mail server refused the token{}: {server_text}", status.as_deref().map(|s| format!(" (status {s})")).unwrap_or_default())]
+    #[error("the mail server refused the token{}{}: {server_text}", status.as_deref().map(|s| format!(" (status {s})")).unwrap_or_default(), scope.as_deref().map(|s| format!(", it asks for scope {s}")).unwrap_or_default())]
     SaslRejected {
         /// The error challenge's `status`, when there was one.
         status: Option<String>,
@@ -80,10 +100,12 @@ pub enum OAuthError {
         step: String,
         /// The reply.
         reply: String,
+        /// SMTP's reply code or a mail API's HTTP status, when there is one.
+        code: Option<u16>,
     },
     /// The server's reply breaks the protocol.
-    #[error("protocol error at {step}: {reply}")]
-    MailProtocol {
+    #[error("protocol violation at {step}: {reply}")]
+    ProtocolViolation {
         /// The step.
         step: String,
         /// The reply excerpt.
@@ -120,12 +142,15 @@ impl OAuthError {
             OAuthError::Http(_) => "http",
             OAuthError::InvalidResponse { .. } => "invalid_response",
             OAuthError::InvalidInput(_) => "invalid_input",
+            OAuthError::Unsupported(_) => "unsupported",
+            OAuthError::DeviceExpired => "device_expired",
+            OAuthError::TemporaryFailure { .. } => "temporary_failure",
             OAuthError::Transport(_) => "transport",
             OAuthError::SaslRejected { .. } => "sasl_rejected",
             OAuthError::NoMechanism(_) => "no_mechanism",
             OAuthError::TlsUnavailable(_) => "tls_unavailable",
             OAuthError::CommandRejected { .. } => "command_rejected",
-            OAuthError::MailProtocol { .. } => "mail_protocol",
+            OAuthError::ProtocolViolation { .. } => "protocol_violation",
             OAuthError::SenderNotAuthorized { .. } => "sender_not_authorized",
         }
     }

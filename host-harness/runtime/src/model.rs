@@ -67,6 +67,9 @@ pub struct Provider {
     pub authorization_endpoint: String,
     /// Token endpoint.
     pub token_endpoint: String,
+    /// Device authorization endpoint (RFC 8628), when there is one.
+    #[serde(default)]
+    pub device_authorization_endpoint: Option<String>,
     /// Revocation endpoint (RFC 7009), when there is one.
     pub revocation_endpoint: Option<String>,
     /// Scopes requested when the caller names none.
@@ -75,13 +78,21 @@ pub struct Provider {
     pub extra_parameters: Vec<(String, String)>,
     /// Client authentication at the token endpoint.
     pub client_auth: ClientAuth,
+    /// Whether the code flow uses PKCE (S256).
+    #[serde(default = "pkce_default")]
+    pub pkce: bool,
     /// The provider's mail servers (presets only).
     #[serde(default)]
     pub mail_servers: Vec<MailServer>,
 }
 
-pub use crate::bindings::mail::{Mechanism, Step, TestMessage};
-pub use crate::bindings::types::{AuthorizationOptions, SaslFailure, TokenKind};
+/// Accounts stored before 0.2 have no `pkce` member: they used PKCE.
+fn pkce_default() -> bool {
+    true
+}
+
+pub use crate::bindings::mail::{MailApi, Mechanism, Step, TestMessage};
+pub use crate::bindings::types::{AuthorizationOptions, PresetKind, SaslFailure, TokenKind};
 pub use crate::transport::Security;
 
 /// A mail server to talk to.
@@ -156,8 +167,8 @@ pub struct Report {
     pub greeting: String,
     /// Capabilities / extensions advertised.
     pub capabilities: Vec<String>,
-    /// The mechanism used.
-    pub mechanism: Mechanism,
+    /// The SASL mechanism used; `None` for a mail API.
+    pub mechanism: Option<Mechanism>,
     /// Every step, in order.
     pub steps: Vec<Step>,
     /// New tokens to store, when the component refreshed.
@@ -190,6 +201,36 @@ pub struct PendingAuthorization {
     pub redirect_uri: String,
     /// The scopes requested.
     pub scopes: Vec<String>,
+}
+
+/// A device authorization in progress (RFC 8628): what the host shows the
+/// user and keeps while it polls (the WIT `device-authorization`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceAuthorization {
+    /// The code the user types.
+    pub user_code: String,
+    /// Where the user types it.
+    pub verification_uri: String,
+    /// The same with the code filled in, when the provider gives one.
+    pub verification_uri_complete: Option<String>,
+    /// When the device code expires, unix seconds.
+    pub expires_at: u64,
+    /// Seconds between polls.
+    pub interval: u32,
+    /// The device code.
+    pub device_code: Secret,
+    /// The scopes requested.
+    pub scopes: Vec<String>,
+}
+
+/// What one poll of a device authorization found (the WIT `device-poll`).
+#[derive(Debug, Clone)]
+pub enum DevicePoll {
+    /// Not decided yet: wait this many seconds, and use it as the interval
+    /// of later polls.
+    Pending(u32),
+    /// Approved.
+    Granted(TokenSet),
 }
 
 /// Tokens from a successful grant (the WIT `token-set`).

@@ -12,8 +12,9 @@ use crate::error::{Error, MailFailure};
 use crate::host::HostState;
 use crate::limits::ticks_for;
 use crate::model::{
-    AuthorizationOptions, Client, Login, PendingAuthorization, Provider, Report, SaslFailure,
-    Secret, Server, TestMessage, TokenKind, TokenSet,
+    AuthorizationOptions, Client, DeviceAuthorization, DevicePoll, Login, MailApi,
+    PendingAuthorization, PresetKind, Provider, Report, SaslFailure, Secret, Server, TestMessage,
+    TokenKind, TokenSet,
 };
 
 /// Where each exported interface's functions are, resolved once per load.
@@ -113,10 +114,18 @@ impl Session {
         self.preset(wit::PresetKind::Microsoft(tenant.to_owned()))
     }
 
-    fn preset(&mut self, kind: wit::PresetKind) -> Result<Provider, Error> {
+    /// The preset named by `kind`.
+    pub fn preset(&mut self, kind: PresetKind) -> Result<Provider, Error> {
         self.begin();
         let p = self.oauth()?.call_preset(&mut self.store, &kind)??;
         Ok(p.into())
+    }
+
+    /// The preset serving a mail server host name or an e-mail domain, as
+    /// Thunderbird matches them; `None` when unknown.
+    pub fn preset_for_host(&mut self, host: &str) -> Result<Option<PresetKind>, Error> {
+        self.begin();
+        Ok(self.oauth()?.call_preset_for_host(&mut self.store, host)?)
     }
 
     /// OIDC / RFC 8414 discovery from an issuer URL.
@@ -159,6 +168,63 @@ impl Session {
             &client.into(),
             &pending.into(),
             callback,
+            now,
+        )??;
+        Ok(t.into())
+    }
+
+    /// Starts a device authorization (RFC 8628).
+    pub fn begin_device_authorization(
+        &mut self,
+        provider: &Provider,
+        client: &Client,
+        options: &AuthorizationOptions,
+        now: u64,
+    ) -> Result<DeviceAuthorization, Error> {
+        self.begin();
+        let d = self.oauth()?.call_begin_device_authorization(
+            &mut self.store,
+            &provider.into(),
+            &client.into(),
+            options,
+            now,
+        )??;
+        Ok(d.into())
+    }
+
+    /// Polls a device authorization once.
+    pub fn poll_device_authorization(
+        &mut self,
+        provider: &Provider,
+        client: &Client,
+        device: &DeviceAuthorization,
+        now: u64,
+    ) -> Result<DevicePoll, Error> {
+        self.begin();
+        let p = self.oauth()?.call_poll_device_authorization(
+            &mut self.store,
+            &provider.into(),
+            &client.into(),
+            &device.into(),
+            now,
+        )??;
+        Ok(p.into())
+    }
+
+    /// The client credentials grant: app-only tokens, no refresh token.
+    pub fn client_credentials(
+        &mut self,
+        provider: &Provider,
+        client: &Client,
+        scopes: &[String],
+        now: u64,
+    ) -> Result<TokenSet, Error> {
+        self.begin();
+        let t = self.oauth()?.call_client_credentials(
+            &mut self.store,
+            &provider.into(),
+            &client.into(),
+            scopes,
             now,
         )??;
         Ok(t.into())
@@ -303,6 +369,29 @@ impl Session {
             &login.into(),
             message,
         )?;
+        Ok(r?.into())
+    }
+
+    /// Checks that a mail API (Gmail, Graph) accepts the token.
+    pub fn verify_api(&mut self, api: MailApi, login: &Login) -> Result<Report, MailFailure> {
+        self.begin();
+        let r = self
+            .mail()?
+            .call_verify_api(&mut self.store, api, &login.into())?;
+        Ok(r?.into())
+    }
+
+    /// Sends a test message through a mail API (Gmail, Graph).
+    pub fn send_via_api(
+        &mut self,
+        api: MailApi,
+        login: &Login,
+        message: &TestMessage,
+    ) -> Result<Report, MailFailure> {
+        self.begin();
+        let r = self
+            .mail()?
+            .call_send_via_api(&mut self.store, api, &login.into(), message)?;
         Ok(r?.into())
     }
 }

@@ -22,15 +22,15 @@ use mail_oauth_runtime::egress::EgressPolicy;
 use mail_oauth_runtime::error::{Error, MailFailure, OAuthError};
 use mail_oauth_runtime::http_client::{HttpClient, HttpLimits};
 use mail_oauth_runtime::model::{
-    AuthorizationOptions, Client, Credentials, Login, MailProtocol, Mechanism,
-    PendingAuthorization, Provider, Refreshable, Report, Secret, Server, TestMessage, TokenKind,
-    TokenSet,
+    AuthorizationOptions, Client, Credentials, DeviceAuthorization, DevicePoll, Login, MailApi,
+    MailProtocol, Mechanism, PendingAuthorization, PresetKind, Provider, Refreshable, Report,
+    Secret, Server, TestMessage, TokenKind, TokenSet,
 };
 use mail_oauth_runtime::transport::{TlsRoots, TransportLimits, Transports};
 use mail_oauth_runtime::{Plugin, Session};
 
 use crate::store::{
-    Account, AccountLock, AccountStore, DEFAULT_LOCK_TIMEOUT, PendingRecord, StoreError,
+    Account, AccountLock, AccountStore, DEFAULT_LOCK_TIMEOUT, Grant, PendingRecord, StoreError,
 };
 
 /// Network settings shared by every request an [`Accounts`] makes.
@@ -68,6 +68,10 @@ pub enum AccountError {
     /// No pending authorization for this account.
     #[error("no pending authorization for {0:?} (it expired or was already completed)")]
     NoPendingAuthorization(String),
+    /// The account's grant was revoked: its tokens are not used until it is
+    /// authorized again.
+    #[error("the grant of account {0:?} was revoked: authorize the account again")]
+    Revoked(String),
     /// Another thread or process kept the account's lock (a refresh, or a
     /// mail session that may refresh) for longer than the lock timeout
     /// ([`Accounts::with_lock_timeout`]); nothing was changed. Trying again
@@ -103,6 +107,7 @@ impl AccountError {
             AccountError::NoMailServer(_) => "no_mail_server",
             AccountError::TlsRoots(_) => "tls_roots",
             AccountError::NoPendingAuthorization(_) => "no_pending_authorization",
+            AccountError::Revoked(_) => "revoked",
             AccountError::Busy { .. } => "busy",
         }
     }
@@ -112,6 +117,23 @@ impl AccountError {
         matches!(
             self,
             AccountError::Plugin(Error::OAuth(OAuthError::ReauthorizeRequired { .. }))
+                | AccountError::Revoked(_)
+        )
+    }
+
+    /// True when this failure of a code exchange is a definitive answer
+    /// about the code (the provider refused it, or the user refused
+    /// consent): the pending authorization is spent. Anything else (a
+    /// forged or mistyped callback, the provider unreachable or saying
+    /// "later", a 5xx) leaves it usable.
+    pub fn consumes_pending(&self) -> bool {
+        matches!(
+            self,
+            AccountError::Plugin(Error::OAuth(
+                OAuthError::ReauthorizeRequired { .. }
+                    | OAuthError::ProviderError { .. }
+                    | OAuthError::AccessDenied(_)
+            ))
         )
     }
 }
@@ -196,9 +218,11 @@ impl Accounts {
         Arc::new(HttpClient::new(policy, limits))
     }
 
-    /// An HTTP client for one provider: its token and revocation endpoints.
+    /// An HTTP client for one provider: its token, device and revocation
+    /// endpoints.
     pub fn http_for_provider(&self, provider: &Provider) -> Arc<HttpClient> {
         let urls = std::iter::once(provider.token_endpoint.as_str())
+            .chain(provider.device_authorization_endpoint.as_deref())
             .chain(provider.revocation_endpoint.as_deref());
         self.http_for(urls)
     }
@@ -209,19 +233,38 @@ impl Accounts {
         Ok(s.providers()?)
     }
 
-    /// Google, or Microsoft for a tenant.
+    /// A preset by its id (`google`, `microsoft` for `tenant`, `yahoo`,
+    /// `aol`, `fastmail`, `yandex`, `mail-ru`, `comcast`, `seznam`).
     pub fn preset(&self, name: &str, tenant: Option<&str>) -> Result<Provider, AccountError> {
-        let mut s = self.plugin.session(self.http_for([]))?;
-        Ok(match name {
-            "google" => s.google()?,
-            "microsoft" => s.microsoft(tenant.unwrap_or("common"))?,
+        let kind = match name {
+            "google" => PresetKind::Google,
+            "microsoft" => PresetKind::Microsoft(tenant.unwrap_or("common").to_owned()),
+            "yahoo" => PresetKind::Yahoo,
+            "aol" => PresetKind::Aol,
+            "fastmail" => PresetKind::Fastmail,
+            "yandex" => PresetKind::Yandex,
+            "mail-ru" => PresetKind::MailRu,
+            "comcast" => PresetKind::Comcast,
+            "seznam" => PresetKind::Seznam,
             other => {
                 return Err(Error::OAuth(OAuthError::InvalidInput(format!(
-                    "unknown provider {other:?} (google, microsoft)"
+                    "unknown provider {other:?} (google, microsoft, yahoo, aol, fastmail, \
+                     yandex, mail-ru, comcast, seznam)"
                 )))
                 .into());
             }
-        })
+        };
+        let mut s = self.plugin.session(self.http_for([]))?;
+        Ok(s.preset(kind)?)
+    }
+
+    /// The preset serving a mail host or e-mail domain, if any.
+    pub fn preset_for_host(&self, host: &str) -> Result<Option<Provider>, AccountError> {
+        let mut s = self.plugin.session(self.http_for([]))?;
+        match s.preset_for_host(host)? {
+            Some(kind) => Ok(Some(s.preset(kind)?)),
+            None => Ok(None),
+        }
     }
 
     /// Discovery from an issuer: only the issuer's origin may be reached.
@@ -259,17 +302,39 @@ impl Accounts {
             callback,
             now,
         )?;
+        self.save_granted(
+            &record.account,
+            &record.provider,
+            &record.client,
+            record.login.clone(),
+            tokens,
+            Grant::User,
+        )
+    }
+
+    /// Saves a new grant as account `name` (replacing any account of that
+    /// name, and clearing a revocation). The login defaults to the ID
+    /// token's e-mail.
+    pub fn save_granted(
+        &self,
+        name: &str,
+        provider: &Provider,
+        client: &Client,
+        login: Option<String>,
+        tokens: TokenSet,
+        grant: Grant,
+    ) -> Result<Account, AccountError> {
+        let now = unix_now();
         let account = Account {
-            name: record.account.clone(),
-            provider: record.provider.clone(),
-            client: record.client.clone(),
-            login: record
-                .login
-                .clone()
-                .or_else(|| tokens.account_email.clone()),
+            name: name.to_owned(),
+            provider: provider.clone(),
+            client: client.clone(),
+            login: login.or_else(|| tokens.account_email.clone()),
             tokens,
             created_at: now,
             updated_at: now,
+            grant,
+            revoked: false,
         };
         // Under the lock: a refresh of the old grant still in flight must
         // not store its result over the new tokens. Its caller, or any
@@ -279,18 +344,79 @@ impl Accounts {
         Ok(account)
     }
 
+    /// Starts a device authorization (RFC 8628) at the provider.
+    pub fn begin_device(
+        &self,
+        provider: &Provider,
+        client: &Client,
+        options: &AuthorizationOptions,
+    ) -> Result<DeviceAuthorization, AccountError> {
+        let mut s = self.plugin.session(self.http_for_provider(provider))?;
+        Ok(s.begin_device_authorization(provider, client, options, unix_now())?)
+    }
+
+    /// Polls a device authorization once.
+    pub fn poll_device(
+        &self,
+        provider: &Provider,
+        client: &Client,
+        device: &DeviceAuthorization,
+    ) -> Result<DevicePoll, AccountError> {
+        let mut s = self.plugin.session(self.http_for_provider(provider))?;
+        Ok(s.poll_device_authorization(provider, client, device, unix_now())?)
+    }
+
+    /// App-only tokens (client credentials) for mailbox `user`, saved as
+    /// account `name`: their tokens are granted again when they expire.
+    pub fn authorize_client_credentials(
+        &self,
+        name: &str,
+        provider: &Provider,
+        client: &Client,
+        user: &str,
+        scopes: &[String],
+    ) -> Result<Account, AccountError> {
+        let mut s = self.plugin.session(self.http_for_provider(provider))?;
+        let mut tokens = s.client_credentials(provider, client, scopes, unix_now())?;
+        if !scopes.is_empty() {
+            // What to ask for next time, even if the answer named others.
+            tokens.scopes = scopes.to_vec();
+        }
+        self.save_granted(
+            name,
+            provider,
+            client,
+            Some(user.to_owned()),
+            tokens,
+            Grant::ClientCredentials,
+        )
+    }
+
     /// Keeps a pending authorization for the two-step (`--no-listen`) mode.
     pub fn save_pending(&self, record: &PendingRecord) -> Result<(), AccountError> {
         Ok(self.store.put_pending(&record.account, record)?)
     }
 
-    /// Second half of the two-step mode.
+    /// Second half of the two-step mode. The pending authorization survives
+    /// every failure but a definitive answer about the code
+    /// ([`AccountError::consumes_pending`]): a wrong-state callback, a
+    /// garbage paste or the provider being down leave it for another try.
     pub fn complete_pending(&self, account: &str, callback: &str) -> Result<Account, AccountError> {
         let record = self
             .store
-            .take_pending(account)?
+            .get_pending(account)?
             .ok_or_else(|| AccountError::NoPendingAuthorization(account.to_owned()))?;
-        self.complete(&record, callback)
+        let result = self.complete(&record, callback);
+        match &result {
+            Ok(_) => {
+                self.store.remove_pending(account)?;
+            }
+            Err(e) if e.consumes_pending() => {
+                self.store.remove_pending(account)?;
+            }
+            Err(_) => {}
+        }
+        result
     }
 
     /// The account, or `UnknownAccount`.
@@ -319,11 +445,17 @@ impl Accounts {
         force: bool,
     ) -> Result<(Account, bool), AccountError> {
         let seen = self.get(name)?;
+        if seen.revoked {
+            return Err(AccountError::Revoked(name.to_owned()));
+        }
         if !force && fresh_enough(&seen.tokens, unix_now(), skew) {
             return Ok((seen, false));
         }
         let _lock = self.lock(name)?;
         let mut account = self.get(name)?;
+        if account.revoked {
+            return Err(AccountError::Revoked(name.to_owned()));
+        }
         if account.tokens != seen.tokens && fresh_enough(&account.tokens, unix_now(), 0) {
             return Ok((account, false));
         }
@@ -331,7 +463,17 @@ impl Accounts {
             .plugin
             .session(self.http_for_provider(&account.provider))?;
         let now = unix_now();
-        let (tokens, refreshed) = if force {
+        let (tokens, refreshed) = if account.grant == Grant::ClientCredentials {
+            // App-only tokens have no refresh token: grant again.
+            let mut t = s.client_credentials(
+                &account.provider,
+                &account.client,
+                &account.tokens.scopes,
+                now,
+            )?;
+            t.scopes = account.tokens.scopes.clone();
+            (t, true)
+        } else if force {
             let t = s.refresh(&account.provider, &account.client, &account.tokens, now)?;
             (t, true)
         } else {
@@ -367,6 +509,12 @@ impl Accounts {
     /// there is one (which ends the grant), else the access token. The local
     /// record is kept; `remove` deletes it. Under the account's lock, so it
     /// revokes the current refresh token, not one a refresh is replacing.
+    ///
+    /// Once revoked, the account's tokens are refused (`token`, `xoauth2`,
+    /// mail checks fail with [`AccountError::Revoked`]) until it is
+    /// authorized again: a revoked access token may still work at some
+    /// servers until it expires, and a password command must not keep
+    /// feeding it.
     pub fn revoke(&self, name: &str) -> Result<TokenKind, AccountError> {
         let _lock = self.lock(name)?;
         let account = self.get(name)?;
@@ -378,6 +526,7 @@ impl Accounts {
             None => (&account.tokens.access_token, TokenKind::AccessToken),
         };
         s.revoke(&account.provider, &account.client, token, kind)?;
+        self.store.set_revoked(name, true)?;
         Ok(kind)
     }
 
@@ -455,6 +604,13 @@ impl Accounts {
         dialogue: impl FnOnce(&mut Session, &Server, &Login) -> Result<Report, MailFailure>,
     ) -> Result<(Server, Report), AccountError> {
         let mut account = self.get(name)?;
+        if account.revoked {
+            return Err(AccountError::Revoked(name.to_owned()));
+        }
+        if account.grant == Grant::ClientCredentials {
+            // App-only: granted again first when expiring; a bare token.
+            account = self.fresh_tokens(name, 60, false)?.0;
+        }
         // Without a refresh token the component cannot refresh: no lock.
         let _lock = match account.tokens.refresh_token {
             Some(_) => {
@@ -465,20 +621,7 @@ impl Accounts {
             None => None,
         };
         let server = self.mail_server(&account, protocol, server)?;
-        let login = Login {
-            user: user
-                .map(str::to_owned)
-                .or(account.login.clone())
-                .or(account.tokens.account_email.clone())
-                .unwrap_or_default(),
-            credentials: Credentials::Refreshable(Box::new(Refreshable {
-                provider: account.provider.clone(),
-                client: account.client.clone(),
-                tokens: account.tokens.clone(),
-                now: unix_now(),
-            })),
-            mechanism,
-        };
+        let login = self.login(&account, user, mechanism);
         let mut s = self.plugin.mail_session(
             self.http_for_provider(&account.provider),
             self.transports_for(&server)?,
@@ -494,6 +637,81 @@ impl Accounts {
             self.store.update_tokens(name, &tokens)?;
         }
         Ok((server, result?))
+    }
+
+    /// The mail login of `account`: `user`, else the account's login.
+    /// Refreshable credentials, except for app-only tokens (a bare token,
+    /// granted again by the host).
+    fn login(&self, account: &Account, user: Option<&str>, mechanism: Option<Mechanism>) -> Login {
+        let credentials = match account.grant {
+            Grant::ClientCredentials => {
+                Credentials::AccessToken(account.tokens.access_token.clone())
+            }
+            Grant::User => Credentials::Refreshable(Box::new(Refreshable {
+                provider: account.provider.clone(),
+                client: account.client.clone(),
+                tokens: account.tokens.clone(),
+                now: unix_now(),
+            })),
+        };
+        Login {
+            user: user
+                .map(str::to_owned)
+                .or(account.login.clone())
+                .or(account.tokens.account_email.clone())
+                .unwrap_or_default(),
+            credentials,
+            mechanism,
+        }
+    }
+
+    /// Verifies that a mail API (Gmail, Graph) accepts the account's token,
+    /// or sends `message` through it; stores refreshed tokens whatever the
+    /// outcome.
+    pub fn mail_api(
+        &self,
+        name: &str,
+        api: MailApi,
+        user: Option<&str>,
+        message: Option<&TestMessage>,
+    ) -> Result<Report, AccountError> {
+        let mut account = self.get(name)?;
+        if account.revoked {
+            return Err(AccountError::Revoked(name.to_owned()));
+        }
+        if account.grant == Grant::ClientCredentials {
+            account = self.fresh_tokens(name, 60, false)?.0;
+        }
+        let _lock = match account.tokens.refresh_token {
+            Some(_) => {
+                let lock = self.lock(name)?;
+                account = self.get(name)?;
+                Some(lock)
+            }
+            None => None,
+        };
+        let login = self.login(&account, user, None);
+        let api_url = match api {
+            MailApi::Gmail => "https://gmail.googleapis.com/",
+            MailApi::Graph => "https://graph.microsoft.com/",
+        };
+        let urls = [api_url, account.provider.token_endpoint.as_str()];
+        let mut s = self.plugin.session(self.http_for(urls))?;
+        let outcome = match message {
+            Some(message) => s.send_via_api(api, &login, message),
+            None => s.verify_api(api, &login),
+        };
+        let (result, refreshed) = match outcome {
+            Ok(report) => {
+                let refreshed = report.refreshed.clone();
+                (Ok(report), refreshed)
+            }
+            Err(failure) => (Err(failure.error), failure.refreshed.map(|t| *t)),
+        };
+        if let Some(tokens) = refreshed {
+            self.store.update_tokens(name, &tokens)?;
+        }
+        Ok(result?)
     }
 
     /// Verifies that the account's token opens its mailbox over `protocol`.

@@ -19,4 +19,6 @@ pub mod store;
 
 pub use accounts::{AccountError, Accounts, NetworkOptions, unix_now};
 pub use sqlite::SqliteStore;
-pub use store::{Account, AccountLock, AccountStore, AccountSummary, PendingRecord, StoreError};
+pub use store::{
+    Account, AccountLock, AccountStore, AccountSummary, Grant, PendingRecord, StoreError,
+};

@@ -31,8 +31,8 @@ use mail_oauth_runtime::model::{Client, PendingAuthorization, Secret, TokenSet};
 use crate::lock::{FileLock, FileLocks};
 use crate::private;
 use crate::store::{
-    Account, AccountLock, AccountStore, AccountSummary, HeldLock, PENDING_TTL_SECS, PendingRecord,
-    StoreError, validate_name,
+    Account, AccountLock, AccountStore, AccountSummary, Grant, HeldLock, PENDING_TTL_SECS,
+    PendingRecord, StoreError, validate_name,
 };
 
 type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -47,7 +47,7 @@ pub const DB_FILE: &str = "accounts.sqlite3";
 pub const KEY_FILE: &str = "key";
 
 /// The schema this code writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u32 = 2;
 /// Version byte in front of every sealed blob, so the format can change.
 const BLOB_VERSION: u8 = 1;
 const NONCE_LEN: usize = 24;
@@ -245,8 +245,8 @@ impl AccountStore for SqliteStore {
         self.lock().execute(
             "INSERT INTO accounts (name, provider_id, provider, client_id, redirect_uri, login,
                  account_email, expires_at, scopes, has_refresh_token, created_at, updated_at,
-                 secrets)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                 secrets, grant_kind, revoked)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
              ON CONFLICT (name) DO UPDATE SET
                  provider_id = excluded.provider_id, provider = excluded.provider,
                  client_id = excluded.client_id, redirect_uri = excluded.redirect_uri,
@@ -254,7 +254,8 @@ impl AccountStore for SqliteStore {
                  expires_at = excluded.expires_at, scopes = excluded.scopes,
                  has_refresh_token = excluded.has_refresh_token,
                  created_at = excluded.created_at, updated_at = excluded.updated_at,
-                 secrets = excluded.secrets",
+                 secrets = excluded.secrets, grant_kind = excluded.grant_kind,
+                 revoked = excluded.revoked",
             params![
                 account.name,
                 account.provider.id,
@@ -269,6 +270,8 @@ impl AccountStore for SqliteStore {
                 to_i64(account.created_at),
                 to_i64(account.updated_at),
                 blob,
+                account.grant.name(),
+                account.revoked,
             ],
         )?;
         Ok(())
@@ -280,7 +283,7 @@ impl AccountStore for SqliteStore {
             .lock()
             .query_row(
                 "SELECT provider, client_id, redirect_uri, login, account_email, expires_at,
-                        scopes, created_at, updated_at, secrets
+                        scopes, created_at, updated_at, secrets, grant_kind, revoked
                  FROM accounts WHERE name = ?1",
                 [name],
                 |r| {
@@ -295,6 +298,8 @@ impl AccountStore for SqliteStore {
                         r.get::<_, i64>(7)?,
                         r.get::<_, i64>(8)?,
                         r.get::<_, Vec<u8>>(9)?,
+                        r.get::<_, String>(10)?,
+                        r.get::<_, bool>(11)?,
                     ))
                 },
             )
@@ -310,11 +315,17 @@ impl AccountStore for SqliteStore {
             created_at,
             updated_at,
             blob,
+            grant,
+            revoked,
         )) = row
         else {
             return Ok(None);
         };
         let what = format!("account {name:?}");
+        let grant = Grant::from_name(&grant).ok_or_else(|| StoreError::Corrupt {
+            what: what.clone(),
+            reason: format!("unknown grant {grant:?}"),
+        })?;
         let secrets: AccountSecrets = self.open_blob(&account_aad(name), &blob, &what)?;
         Ok(Some(Account {
             name: name.to_owned(),
@@ -335,6 +346,8 @@ impl AccountStore for SqliteStore {
             },
             created_at: from_i64(created_at),
             updated_at: from_i64(updated_at),
+            grant,
+            revoked,
         }))
     }
 
@@ -342,7 +355,7 @@ impl AccountStore for SqliteStore {
         let conn = self.lock();
         let mut stmt = conn.prepare(
             "SELECT name, provider_id, login, account_email, expires_at, has_refresh_token,
-                    updated_at
+                    updated_at, grant_kind, revoked
              FROM accounts ORDER BY name",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -354,6 +367,8 @@ impl AccountStore for SqliteStore {
                 expires_at: r.get::<_, Option<i64>>(4)?.map(from_i64),
                 has_refresh_token: r.get(5)?,
                 updated_at: from_i64(r.get(6)?),
+                grant: Grant::from_name(&r.get::<_, String>(7)?).unwrap_or_default(),
+                revoked: r.get(8)?,
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -450,31 +465,76 @@ impl AccountStore for SqliteStore {
     }
 
     fn take_pending(&self, id: &str) -> Result<Option<PendingRecord>> {
+        self.pending_row(id, true)
+    }
+
+    fn get_pending(&self, id: &str) -> Result<Option<PendingRecord>> {
+        self.pending_row(id, false)
+    }
+
+    fn remove_pending(&self, id: &str) -> Result<bool> {
         validate_name(id)?;
-        let row = {
+        let n = self
+            .lock()
+            .execute("DELETE FROM pending WHERE id = ?1", [id])?;
+        Ok(n > 0)
+    }
+
+    fn set_revoked(&self, name: &str, revoked: bool) -> Result<bool> {
+        validate_name(name)?;
+        let n = self.lock().execute(
+            "UPDATE accounts SET revoked = ?2, updated_at = ?3 WHERE name = ?1",
+            params![name, revoked, to_i64(now())],
+        )?;
+        Ok(n > 0)
+    }
+}
+
+/// A pending row's columns, in the order of the queries below.
+type PendingRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    i64,
+    Vec<u8>,
+);
+
+impl SqliteStore {
+    /// The pending authorization `id`, deleted when `take`; expired ones are
+    /// purged first.
+    fn pending_row(&self, id: &str, take: bool) -> Result<Option<PendingRecord>> {
+        validate_name(id)?;
+        let sql = if take {
+            "DELETE FROM pending WHERE id = ?1
+             RETURNING account, provider, client_id, client_redirect_uri, login,
+                       redirect_uri, scopes, created_at, secrets"
+        } else {
+            "SELECT account, provider, client_id, client_redirect_uri, login,
+                    redirect_uri, scopes, created_at, secrets
+             FROM pending WHERE id = ?1"
+        };
+        let row: Option<PendingRow> = {
             let mut conn = self.lock();
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             purge_pending(&tx)?;
             let row = tx
-                .query_row(
-                    "DELETE FROM pending WHERE id = ?1
-                     RETURNING account, provider, client_id, client_redirect_uri, login,
-                               redirect_uri, scopes, created_at, secrets",
-                    [id],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, String>(2)?,
-                            r.get::<_, String>(3)?,
-                            r.get::<_, Option<String>>(4)?,
-                            r.get::<_, String>(5)?,
-                            r.get::<_, String>(6)?,
-                            r.get::<_, i64>(7)?,
-                            r.get::<_, Vec<u8>>(8)?,
-                        ))
-                    },
-                )
+                .query_row(sql, [id], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                        r.get(7)?,
+                        r.get(8)?,
+                    ))
+                })
                 .optional()?;
             tx.commit()?;
             row
@@ -577,7 +637,14 @@ fn migrate(conn: &mut Connection) -> Result<()> {
              CREATE INDEX pending_created_at ON pending (created_at);",
         )?;
     }
-    // Later versions: `if version < 2 { ... }` here.
+    if version < 2 {
+        // 0.2: how the tokens are obtained again, and revocation.
+        tx.execute_batch(
+            "ALTER TABLE accounts ADD COLUMN grant_kind TEXT NOT NULL DEFAULT 'user';
+             ALTER TABLE accounts ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0;",
+        )?;
+    }
+    // Later versions: `if version < 3 { ... }` here.
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(())
@@ -742,10 +809,12 @@ mod tests {
             issuer: Some("https://accounts.google.com".into()),
             authorization_endpoint: "https://accounts.google.com/o/oauth2/v2/auth".into(),
             token_endpoint: "https://oauth2.googleapis.com/token".into(),
+            device_authorization_endpoint: None,
             revocation_endpoint: Some("https://oauth2.googleapis.com/revoke".into()),
             default_scopes: vec!["https://mail.google.com/".into()],
             extra_parameters: vec![("access_type".into(), "offline".into())],
             client_auth: ClientAuth::Post,
+            pkce: true,
             mail_servers: Vec::new(),
         }
     }
@@ -770,6 +839,8 @@ mod tests {
             },
             created_at: 1_700_000_000,
             updated_at: 1_700_000_001,
+            grant: Grant::User,
+            revoked: false,
         }
     }
 

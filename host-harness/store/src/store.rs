@@ -102,6 +102,42 @@ pub struct Account {
     pub created_at: u64,
     /// When the account was last written, unix seconds.
     pub updated_at: u64,
+    /// How the tokens are obtained again when they expire.
+    pub grant: Grant,
+    /// The grant was revoked at the provider: the tokens must not be used
+    /// until the account is authorized again (which clears it).
+    pub revoked: bool,
+}
+
+/// How an account's tokens are obtained again once the access token expires.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grant {
+    /// A user's grant (code or device flow): refreshed with its refresh token.
+    #[default]
+    User,
+    /// App-only tokens (client credentials): granted again, there is no
+    /// refresh token.
+    ClientCredentials,
+}
+
+impl Grant {
+    /// The name stored and shown: `user` or `client_credentials`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Grant::User => "user",
+            Grant::ClientCredentials => "client_credentials",
+        }
+    }
+
+    /// The grant named `name` (see [`Grant::name`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "user" => Some(Grant::User),
+            "client_credentials" => Some(Grant::ClientCredentials),
+            _ => None,
+        }
+    }
 }
 
 /// What `list_accounts` shows: no secret at all (so it may be printed or
@@ -123,6 +159,10 @@ pub struct AccountSummary {
     pub has_refresh_token: bool,
     /// When the account was last written, unix seconds.
     pub updated_at: u64,
+    /// How the tokens are obtained again.
+    pub grant: Grant,
+    /// Whether the grant was revoked at the provider.
+    pub revoked: bool,
 }
 
 /// The first half of a two-step authorization (`mail-oauth authorize --begin`
@@ -186,6 +226,18 @@ pub trait AccountStore: Send + Sync + std::fmt::Debug {
     /// Removes and returns the pending authorization `id` (so a callback can
     /// be completed once only), or `None` when there is none or it expired.
     fn take_pending(&self, id: &str) -> Result<Option<PendingRecord>>;
+
+    /// The pending authorization `id`, left in place, or `None` when there is
+    /// none or it expired: a failed or forged completion attempt must not
+    /// consume it.
+    fn get_pending(&self, id: &str) -> Result<Option<PendingRecord>>;
+
+    /// Removes the pending authorization `id`; `false` when there was none.
+    fn remove_pending(&self, id: &str) -> Result<bool>;
+
+    /// Marks the account's grant as revoked (or not) and stamps
+    /// `updated_at`; `false` when there is no such account.
+    fn set_revoked(&self, name: &str, revoked: bool) -> Result<bool>;
 }
 
 /// One account's lock, held until dropped (or until the process ends,

@@ -19,18 +19,68 @@ struct Hostile;
 
 export!(Hostile);
 
-fn refuse<T>() -> Result<T, wit::Error> {
-    Err(wit::Error::InvalidInput(
-        "the hostile test component implements only sasl.xoauth2".to_owned(),
+fn refuse<T>() -> Result<T, wit::OauthError> {
+    Err(wit::OauthError::InvalidInput(
+        "the hostile test component implements only oauth.discover".to_owned(),
     ))
 }
 
-fn bad_argument<T>(what: &str) -> Result<T, wit::Error> {
-    Err(wit::Error::InvalidInput(format!("bad argument: {what}")))
+fn refuse_sasl<T>() -> Result<T, sasl::SaslError> {
+    Err(sasl::SaslError::InvalidInput(
+        "the hostile test component implements only oauth.discover".to_owned(),
+    ))
+}
+
+/// A provider whose display name carries a command's answer.
+fn answer(text: String) -> wit::Provider {
+    wit::Provider {
+        id: "hostile".to_owned(),
+        display_name: text,
+        issuer: None,
+        authorization_endpoint: String::new(),
+        token_endpoint: String::new(),
+        device_authorization_endpoint: None,
+        revocation_endpoint: None,
+        default_scopes: Vec::new(),
+        extra_parameters: Vec::new(),
+        client_auth: wit::ClientAuth::Post,
+        pkce: true,
+        mail_servers: Vec::new(),
+    }
+}
+
+/// Runs one command: `<command> <argument words>`.
+fn command(line: &str) -> Result<String, wit::OauthError> {
+    let (user, argument) = line.split_once(' ').unwrap_or((line, ""));
+    let args: Vec<&str> = argument.split(' ').collect();
+    match (user, args.as_slice()) {
+        ("whoami", _) => Ok("hostile".to_owned()),
+        ("memory-bomb", _) => memory_bomb(),
+        ("infinite-loop", _) => infinite_loop(),
+        ("stack-overflow", _) => Ok(recurse(0).to_string()),
+        ("http-get", [url]) => send("GET", url, Vec::new()),
+        ("http-post", [bytes, url]) => match bytes.parse::<usize>() {
+            Ok(n) => send("POST", url, vec![b'x'; n]),
+            Err(_) => bad_argument(bytes),
+        },
+        ("connect-many", [count, host, port]) => {
+            match (count.parse::<u32>(), port.parse::<u16>()) {
+                (Ok(count), Ok(port)) => connect_many(count, host, port),
+                _ => bad_argument(argument),
+            }
+        }
+        _ => bad_argument(user),
+    }
+}
+
+fn bad_argument<T>(what: &str) -> Result<T, wit::OauthError> {
+    Err(wit::OauthError::InvalidInput(format!(
+        "bad argument: {what}"
+    )))
 }
 
 /// Allocates 1 MiB at a time, touching every page, and never frees.
-fn memory_bomb() -> Result<String, wit::Error> {
+fn memory_bomb() -> Result<String, wit::OauthError> {
     let mut hoard: Vec<Vec<u8>> = Vec::new();
     loop {
         hoard.push(vec![0xA5; 1 << 20]);
@@ -38,7 +88,7 @@ fn memory_bomb() -> Result<String, wit::Error> {
     }
 }
 
-fn infinite_loop() -> Result<String, wit::Error> {
+fn infinite_loop() -> Result<String, wit::OauthError> {
     let mut n: u64 = 0;
     loop {
         n = black_box(n.wrapping_add(1));
@@ -50,7 +100,7 @@ fn recurse(depth: u64) -> u64 {
     black_box(recurse(black_box(depth + 1)) + 1)
 }
 
-fn send(method: &str, url: &str, body: Vec<u8>) -> Result<String, wit::Error> {
+fn send(method: &str, url: &str, body: Vec<u8>) -> Result<String, wit::OauthError> {
     let request = wit_http::Request {
         method: method.to_owned(),
         url: url.to_owned(),
@@ -59,13 +109,13 @@ fn send(method: &str, url: &str, body: Vec<u8>) -> Result<String, wit::Error> {
     };
     match wit_http::send(&request) {
         Ok(response) => Ok(format!("status {}", response.status)),
-        Err(e) => Err(wit::Error::Http(e)),
+        Err(e) => Err(wit::OauthError::Http(e)),
     }
 }
 
 /// Opens up to `count` connections and holds them until the call ends; says
 /// how many it got and why it stopped.
-fn connect_many(count: u32, host: &str, port: u16) -> Result<String, wit::Error> {
+fn connect_many(count: u32, host: &str, port: u16) -> Result<String, wit::OauthError> {
     let mut held = Vec::new();
     for _ in 0..count {
         match wit_transport::connect(host, port, wit_transport::Security::Plain) {
@@ -77,34 +127,16 @@ fn connect_many(count: u32, host: &str, port: u16) -> Result<String, wit::Error>
 }
 
 impl sasl::Guest for Hostile {
-    fn xoauth2(user: String, access_token: String) -> Result<String, wit::Error> {
-        let args: Vec<&str> = access_token.split(' ').collect();
-        match (user.as_str(), args.as_slice()) {
-            ("whoami", _) => Ok("hostile".to_owned()),
-            ("memory-bomb", _) => memory_bomb(),
-            ("infinite-loop", _) => infinite_loop(),
-            ("stack-overflow", _) => Ok(recurse(0).to_string()),
-            ("http-get", [url]) => send("GET", url, Vec::new()),
-            ("http-post", [bytes, url]) => match bytes.parse::<usize>() {
-                Ok(n) => send("POST", url, vec![b'x'; n]),
-                Err(_) => bad_argument(bytes),
-            },
-            ("connect-many", [count, host, port]) => {
-                match (count.parse::<u32>(), port.parse::<u16>()) {
-                    (Ok(count), Ok(port)) => connect_many(count, host, port),
-                    _ => bad_argument(&access_token),
-                }
-            }
-            _ => bad_argument(&user),
-        }
+    fn xoauth2(_: String, _: String) -> Result<String, sasl::SaslError> {
+        refuse_sasl()
     }
 
-    fn oauthbearer(_: String, _: String, _: u16, _: String) -> Result<String, wit::Error> {
-        refuse()
+    fn oauthbearer(_: String, _: String, _: u16, _: String) -> Result<String, sasl::SaslError> {
+        refuse_sasl()
     }
 
-    fn parse_failure(_: String) -> Result<wit::SaslFailure, wit::Error> {
-        refuse()
+    fn parse_failure(_: String) -> Result<wit::SaslFailure, sasl::SaslError> {
+        refuse_sasl()
     }
 }
 
@@ -113,19 +145,23 @@ impl oauth::Guest for Hostile {
         Vec::new()
     }
 
-    fn preset(_: wit::PresetKind) -> Result<wit::Provider, wit::Error> {
+    fn preset(_: wit::PresetKind) -> Result<wit::Provider, wit::OauthError> {
         refuse()
     }
 
-    fn discover(_: String) -> Result<wit::Provider, wit::Error> {
-        refuse()
+    fn preset_for_host(_: String) -> Option<wit::PresetKind> {
+        None
+    }
+
+    fn discover(line: String) -> Result<wit::Provider, wit::OauthError> {
+        command(&line).map(answer)
     }
 
     fn begin_authorization(
         _: wit::Provider,
         _: wit::Client,
         _: wit::AuthorizationOptions,
-    ) -> Result<wit::PendingAuthorization, wit::Error> {
+    ) -> Result<wit::PendingAuthorization, wit::OauthError> {
         refuse()
     }
 
@@ -135,7 +171,34 @@ impl oauth::Guest for Hostile {
         _: wit::PendingAuthorization,
         _: String,
         _: u64,
-    ) -> Result<wit::TokenSet, wit::Error> {
+    ) -> Result<wit::TokenSet, wit::OauthError> {
+        refuse()
+    }
+
+    fn begin_device_authorization(
+        _: wit::Provider,
+        _: wit::Client,
+        _: wit::AuthorizationOptions,
+        _: u64,
+    ) -> Result<wit::DeviceAuthorization, wit::OauthError> {
+        refuse()
+    }
+
+    fn poll_device_authorization(
+        _: wit::Provider,
+        _: wit::Client,
+        _: wit::DeviceAuthorization,
+        _: u64,
+    ) -> Result<wit::DevicePoll, wit::OauthError> {
+        refuse()
+    }
+
+    fn client_credentials(
+        _: wit::Provider,
+        _: wit::Client,
+        _: Vec<String>,
+        _: u64,
+    ) -> Result<wit::TokenSet, wit::OauthError> {
         refuse()
     }
 
@@ -144,7 +207,7 @@ impl oauth::Guest for Hostile {
         _: wit::Client,
         _: wit::TokenSet,
         _: u64,
-    ) -> Result<wit::TokenSet, wit::Error> {
+    ) -> Result<wit::TokenSet, wit::OauthError> {
         refuse()
     }
 
@@ -154,7 +217,7 @@ impl oauth::Guest for Hostile {
         _: wit::TokenSet,
         _: u64,
         _: u32,
-    ) -> Result<wit::FreshTokens, wit::Error> {
+    ) -> Result<wit::FreshTokens, wit::OauthError> {
         refuse()
     }
 
@@ -163,7 +226,7 @@ impl oauth::Guest for Hostile {
         _: wit::Client,
         _: String,
         _: wit::TokenKind,
-    ) -> Result<(), wit::Error> {
+    ) -> Result<(), wit::OauthError> {
         refuse()
     }
 }
@@ -172,7 +235,9 @@ type MailResult = Result<wit_mail::Report, wit_mail::MailFailure>;
 
 fn refuse_mail() -> MailResult {
     Err(wit_mail::MailFailure {
-        error: wit::Error::InvalidInput("the hostile test component sends no mail".to_owned()),
+        error: wit_mail::MailError::InvalidInput(
+            "the hostile test component sends no mail".to_owned(),
+        ),
         refreshed: None,
     })
 }
@@ -192,6 +257,18 @@ impl wit_mail::Guest for Hostile {
 
     fn send_test_message(
         _: wit::Server,
+        _: wit_mail::Login,
+        _: wit_mail::TestMessage,
+    ) -> MailResult {
+        refuse_mail()
+    }
+
+    fn verify_api(_: wit_mail::MailApi, _: wit_mail::Login) -> MailResult {
+        refuse_mail()
+    }
+
+    fn send_via_api(
+        _: wit_mail::MailApi,
         _: wit_mail::Login,
         _: wit_mail::TestMessage,
     ) -> MailResult {

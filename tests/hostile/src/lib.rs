@@ -2,8 +2,9 @@
 //! the sandbox tests (`tests/tests/hostile_*.rs`); it is never shipped.
 //!
 //! It implements every export so that the reference host loads it like the
-//! real component. `sasl.xoauth2(user, access-token)` is its command line:
-//! `user` names an attack and `access-token` carries its argument:
+//! real component. `oauth.discover(issuer)` is its command line: the issuer
+//! is `<command> <argument>`, the answer comes back as the provider's
+//! `display-name`, and an HTTP failure as the typed `http` error:
 //!
 //! | command           | argument              | what it does                         |
 //! |-------------------|-----------------------|--------------------------------------|

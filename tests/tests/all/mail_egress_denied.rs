@@ -64,7 +64,7 @@ fn a_server_outside_the_policy_is_refused_before_connecting() {
         .unwrap()
         .verify_imap(&allowed, &login)
         .unwrap_or_else(|e| panic!("the allowed server: {e}"));
-    assert_eq!(report.mechanism, Mechanism::Xoauth2);
+    assert_eq!(report.mechanism, Some(Mechanism::Xoauth2));
 
     let listener = untouched_listener();
     let port = listener.local_addr().unwrap().port();

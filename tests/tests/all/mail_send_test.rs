@@ -279,7 +279,7 @@ fn library_send_test_message_is_delivered_intact() {
         "{:?}",
         report.steps
     );
-    assert_eq!(report.mechanism, Mechanism::Xoauth2);
+    assert_eq!(report.mechanism, Some(Mechanism::Xoauth2));
     let queued = &report.steps[names.iter().position(|n| *n == "message").unwrap()].detail;
     assert!(queued.contains("250"), "{queued}");
 

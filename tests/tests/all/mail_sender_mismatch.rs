@@ -140,7 +140,7 @@ fn send_as_without_the_right_is_refused_by_postfix_at_rcpt() {
         )
         .expect_err("Postfix refuses bob@ for alice's login");
     match &err {
-        AccountError::Plugin(Error::OAuth(OAuthError::CommandRejected { step, reply })) => {
+        AccountError::Plugin(Error::OAuth(OAuthError::CommandRejected { step, reply, .. })) => {
             assert_eq!(step, "rcpt", "{reply}");
             assert!(reply.starts_with("553"), "{reply}");
             assert!(reply.contains(peers::BOB), "{reply}");

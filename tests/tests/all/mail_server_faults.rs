@@ -81,7 +81,7 @@ fn transport_error(failure: &MailFailure) -> &TransportError {
 
 fn protocol_error(failure: &MailFailure) -> (&str, &str) {
     match &failure.error {
-        Error::OAuth(OAuthError::MailProtocol { step, reply }) => (step, reply),
+        Error::OAuth(OAuthError::ProtocolViolation { step, reply }) => (step, reply),
         other => panic!("expected mail-protocol, got {other:?}"),
     }
 }

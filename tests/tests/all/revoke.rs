@@ -35,8 +35,9 @@ fn revoke_then_refresh_requires_reauthorization() {
         "bob",
         "--force-refresh",
     ]));
+    // A revoked account is refused before any refresh: exit 3, and no token.
     assert_eq!(out.status.code(), Some(3), "{stdout} {stderr}");
     let err = &last_json(&stdout)["error"];
-    assert_eq!(err["kind"], "reauthorize_required");
+    assert_eq!(err["kind"], "revoked");
     assert!(!stdout.contains(access.expose()));
 }

@@ -69,10 +69,10 @@ fn replacing_the_component_lets_calls_in_flight_finish_on_the_old_version() {
         assert_eq!(host.component(), v2);
         // A call started now runs the new version.
         let answer = host
-            .call("acme", |s| s.xoauth2("whoami", &Secret::new(String::new())))
+            .call("acme", |s| s.discover("whoami "))
             .unwrap()
             .unwrap();
-        assert_eq!(answer.expose(), "hostile");
+        assert_eq!(answer.display_name, "hostile");
         assert_eq!(host.calls_in_flight(), 1);
 
         release.send(()).unwrap();

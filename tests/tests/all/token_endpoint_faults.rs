@@ -23,10 +23,12 @@ fn provider(token_endpoint: &str) -> Provider {
         issuer: None,
         authorization_endpoint: format!("{token_endpoint}/authorize"),
         token_endpoint: format!("{token_endpoint}/token"),
+        device_authorization_endpoint: None,
         revocation_endpoint: None,
         default_scopes: vec!["mail".into()],
         extra_parameters: Vec::new(),
         client_auth: ClientAuth::Basic,
+        pkce: true,
         mail_servers: Vec::new(),
     }
 }
@@ -123,15 +125,32 @@ fn invalid_json_is_invalid_response() {
 fn oauth_error_json_with_500_is_provider_error() {
     let (err, _) = refresh_against(Behaviour::json(
         500,
-        r#"{"error":"temporarily_unavailable","error_description":"try later"}"#,
+        r#"{"error":"server_error","error_description":"oops"}"#,
     ));
     match err {
         OAuthError::ProviderError { code, description } => {
-            assert_eq!(code, "temporarily_unavailable");
-            assert_eq!(description.as_deref(), Some("try later"));
+            assert_eq!(code, "server_error");
+            assert_eq!(description.as_deref(), Some("oops"));
         }
         other => panic!("expected provider-error, got {other:?}"),
     }
+}
+
+#[test]
+fn temporarily_unavailable_and_503_are_temporary_failures() {
+    let (err, _) = refresh_against(Behaviour::json(
+        500,
+        r#"{"error":"temporarily_unavailable","error_description":"try later"}"#,
+    ));
+    assert!(
+        matches!(&err, OAuthError::TemporaryFailure { detail, .. } if detail == "try later"),
+        "{err:?}"
+    );
+    let (err, _) = refresh_against(Behaviour::html(503, "<p>maintenance</p>"));
+    assert!(
+        matches!(&err, OAuthError::TemporaryFailure { detail, .. } if detail.contains("503")),
+        "{err:?}"
+    );
 }
 
 #[test]

@@ -23,6 +23,52 @@ pub struct Expect {
     pub authorization: Option<String>,
     /// The decoded form body, compared regardless of order.
     pub form: Vec<(String, String)>,
+    /// When set, the request's whole header list, in order (names compared
+    /// case-insensitively), checked instead of `content_type` and
+    /// `authorization`.
+    pub headers: Option<Vec<(String, String)>>,
+    /// When set, how the body is checked instead of as a form.
+    pub body: Option<Body>,
+}
+
+/// Checks a request body with a random part.
+pub type BodyCheck = Box<dyn FnOnce(&[u8])>;
+
+/// How an [`Expect::request`] checks the body of a request that is not a form.
+pub enum Body {
+    /// No body at all.
+    Empty,
+    /// Exactly this text.
+    Text(String),
+    /// This JSON value, compared parsed (member order and spacing do not count).
+    Json(serde_json::Value),
+    /// Handed to a function, for a body with a random part.
+    Check(BodyCheck),
+}
+
+impl Body {
+    /// A body checked by `check`.
+    pub fn check(check: impl FnOnce(&[u8]) + 'static) -> Self {
+        Body::Check(Box::new(check))
+    }
+
+    fn assert_matches(self, body: &[u8]) {
+        match self {
+            Body::Empty => assert!(
+                body.is_empty(),
+                "body: expected none, got {} bytes",
+                body.len()
+            ),
+            Body::Text(text) => assert_eq!(String::from_utf8_lossy(body), text, "body"),
+            Body::Json(value) => {
+                let got: serde_json::Value = serde_json::from_slice(body).unwrap_or_else(|e| {
+                    panic!("body: not JSON ({e}): {:?}", String::from_utf8_lossy(body))
+                });
+                assert_eq!(got, value, "JSON body");
+            }
+            Body::Check(check) => check(body),
+        }
+    }
 }
 
 impl Expect {
@@ -34,6 +80,8 @@ impl Expect {
             content_type: Some("application/x-www-form-urlencoded"),
             authorization,
             form: pairs(form),
+            headers: None,
+            body: None,
         }
     }
 
@@ -45,6 +93,27 @@ impl Expect {
             content_type: None,
             authorization: None,
             form: Vec::new(),
+            headers: None,
+            body: None,
+        }
+    }
+
+    /// Any request: `headers` is its whole header list, in order, and `body`
+    /// says how its body is checked (a mail API call).
+    pub fn request(method: &'static str, url: &str, headers: &[(&str, &str)], body: Body) -> Self {
+        Expect {
+            method,
+            url: url.to_owned(),
+            content_type: None,
+            authorization: None,
+            form: Vec::new(),
+            headers: Some(
+                headers
+                    .iter()
+                    .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                    .collect(),
+            ),
+            body: Some(body),
         }
     }
 }
@@ -91,16 +160,33 @@ impl Http for FakeHttp {
             .unwrap_or_else(|| panic!("unexpected request: {req:?}"));
         assert_eq!(req.method, expect.method, "method");
         assert_eq!(req.url, expect.url, "url");
-        assert_eq!(
-            req.header("content-type"),
-            expect.content_type,
-            "content-type"
-        );
-        assert_eq!(
-            req.header("authorization").map(str::to_owned),
-            expect.authorization,
-            "authorization"
-        );
+        if let Some(headers) = &expect.headers {
+            let got: Vec<(String, String)> = req
+                .headers
+                .iter()
+                .map(|h| (h.name.to_ascii_lowercase(), h.value.clone()))
+                .collect();
+            let want: Vec<(String, String)> = headers
+                .iter()
+                .map(|(name, value)| (name.to_ascii_lowercase(), value.clone()))
+                .collect();
+            assert_eq!(got, want, "headers");
+        } else {
+            assert_eq!(
+                req.header("content-type"),
+                expect.content_type,
+                "content-type"
+            );
+            assert_eq!(
+                req.header("authorization").map(str::to_owned),
+                expect.authorization,
+                "authorization"
+            );
+        }
+        if let Some(body) = expect.body {
+            body.assert_matches(&req.body);
+            return answer;
+        }
         let mut form: Vec<(String, String)> = form_urlencoded::parse(&req.body)
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
@@ -115,6 +201,22 @@ pub fn response(status: u16, content_type: &str, body: &str) -> Result<HttpRespo
     Ok(HttpResponse {
         status,
         headers: vec![Header::new("content-type", content_type)],
+        body: body.as_bytes().to_vec(),
+    })
+}
+
+/// A response with every header of `headers` and `body`.
+pub fn answer(
+    status: u16,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Result<HttpResponse, HttpError> {
+    Ok(HttpResponse {
+        status,
+        headers: headers
+            .iter()
+            .map(|(name, value)| Header::new(*name, *value))
+            .collect(),
         body: body.as_bytes().to_vec(),
     })
 }

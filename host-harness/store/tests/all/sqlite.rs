@@ -12,7 +12,7 @@ use mail_oauth_runtime::model::{
 use mail_oauth_store::sqlite::DB_FILE;
 use mail_oauth_store::store::PENDING_TTL_SECS;
 use mail_oauth_store::{
-    Account, AccountStore, AccountSummary, PendingRecord, SqliteStore, StoreError, unix_now,
+    Account, AccountStore, AccountSummary, Grant, PendingRecord, SqliteStore, StoreError, unix_now,
 };
 use rand::TryRngCore as _;
 use rusqlite::Connection;
@@ -47,10 +47,12 @@ fn provider() -> Provider {
         issuer: Some("https://accounts.google.com".into()),
         authorization_endpoint: "https://accounts.google.com/o/oauth2/v2/auth".into(),
         token_endpoint: "https://oauth2.googleapis.com/token".into(),
+        device_authorization_endpoint: None,
         revocation_endpoint: Some("https://oauth2.googleapis.com/revoke".into()),
         default_scopes: vec!["https://mail.google.com/".into()],
         extra_parameters: vec![("access_type".into(), "offline".into())],
         client_auth: ClientAuth::Post,
+        pkce: true,
         mail_servers: Vec::new(),
     }
 }
@@ -75,6 +77,8 @@ fn account(name: &str) -> Account {
         },
         created_at: 1_700_000_000,
         updated_at: 1_700_000_001,
+        grant: Grant::User,
+        revoked: false,
     }
 }
 
@@ -308,6 +312,8 @@ fn list_has_no_secrets() {
                 expires_at: Some(1_900_000_000),
                 has_refresh_token: false,
                 updated_at: 1_700_000_001,
+                grant: Grant::User,
+                revoked: false,
             },
             AccountSummary {
                 name: "b-work".into(),
@@ -317,6 +323,8 @@ fn list_has_no_secrets() {
                 expires_at: Some(1_900_000_000),
                 has_refresh_token: true,
                 updated_at: 1_700_000_001,
+                grant: Grant::User,
+                revoked: false,
             },
         ]
     );

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use mail_oauth_runtime::model::Secret;
 use mail_oauth_runtime::{
     EngineOptions, Error, HostOptions, LoadOptions, Runtime, TenantConfig, TenantHost,
 };
@@ -60,9 +59,11 @@ pub fn attack(
     command: &str,
     argument: &str,
 ) -> Result<String, Error> {
+    // The hostile component takes its commands as `oauth.discover`'s
+    // issuer, whose error is the OAuth one (with its typed `http` case).
     host.call(tenant, |s| {
-        s.xoauth2(command, &Secret::new(argument.to_owned()))
-            .map(|answer| answer.expose().to_owned())
+        s.discover(&format!("{command} {argument}"))
+            .map(|answer| answer.display_name)
     })
     .expect("the tenant exists")
 }

@@ -132,6 +132,23 @@ impl TempStore {
     }
 }
 
+impl TempStore {
+    /// Like [`TempStore::cli`], but trusting the system's roots only: no
+    /// `--ca-file`, so the peers' test CA is unknown.
+    pub fn cli_without_ca(&self) -> Command {
+        let mut c = Command::new(cli_path());
+        c.arg("--store")
+            .arg(&self.dir)
+            .env("MAIL_OAUTH_CACHE_DIR", cache_dir())
+            .env_remove("MAIL_OAUTH_COMPONENT")
+            .env_remove("MAIL_OAUTH_KEY")
+            .env_remove("MAIL_OAUTH_CLIENT_SECRET")
+            .env_remove("MAIL_OAUTH_CA_FILE")
+            .stdin(Stdio::null());
+        c
+    }
+}
+
 impl Drop for TempStore {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -232,6 +249,21 @@ pub fn authorize_local(store: &TempStore, account: &str, login_hint: &str) -> Co
         "60",
     ]);
     c
+}
+
+/// Runs a loopback `authorize` command (such as [`authorize_local`]'s) to
+/// the end, the scripted browser playing the user; panics unless the browser
+/// sees the success page and the CLI exits 0. Returns the JSON the CLI
+/// printed about the saved account, and its stderr.
+pub fn authorize_through_browser(cmd: Command) -> (serde_json::Value, String) {
+    let cli = PendingCli::spawn(cmd);
+    let delivered = Browser::new()
+        .authorize_and_deliver(&cli.authorization_url)
+        .expect("the browser completes login and consent");
+    assert_eq!(delivered.page.status, 200, "{}", delivered.page.body);
+    let (code, stdout, stderr) = cli.finish();
+    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    (last_json(&stdout), stderr)
 }
 
 /// RFC 7662 introspection at the local AS, as Dovecot does it.

@@ -21,7 +21,7 @@ fi
 
 rm -rf generated
 npx --no-install jco transpile "$MAIL_OAUTH_WASM" --out-dir generated --quiet --no-typescript \
-  --map 'mail-oauth:plugin/http@0.1.0=../http-host.js' \
-  --map 'mail-oauth:plugin/transport@0.1.0=../transport-host.js'
+  --map 'mail-oauth:plugin/http@0.2.0=../http-host.js' \
+  --map 'mail-oauth:plugin/transport@0.2.0=../transport-host.js'
 
 node --test test.mjs

@@ -14,7 +14,8 @@
 //!   and errors;
 //! - `bindings` (private) and `conv`: the generated bindings and every
 //!   conversion to and from them;
-//! - `host`, `cache`: the imports' host side, the precompiled cache;
+//! - `host`, `cache`, [`wasi`]: the imports' host side (the contract's and
+//!   the few WASI interfaces the component may import), the precompiled cache;
 //! - [`plugin`], [`session`]: loading the component, calling it;
 //! - [`tenants`]: many tenants in one process.
 
@@ -32,6 +33,7 @@ pub mod plugin;
 pub mod session;
 pub mod tenants;
 pub mod transport;
+pub mod wasi;
 
 pub use engine::{EngineOptions, PoolingOptions, Runtime};
 pub use error::{Error, MailFailure, OAuthError};

@@ -116,8 +116,9 @@ impl Plugin {
         bytes: &[u8],
     ) -> anyhow::Result<Self> {
         let engine = runtime.engine();
+        crate::wasi::check_imports(engine, &component)?;
         let mut linker = Linker::<HostState>::new(engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        crate::wasi::add_to_linker(&mut linker)?;
         bindings::Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
         let pre = linker.instantiate_pre(&component)?;
         let exports = Arc::new(ExportIndices {

@@ -58,6 +58,14 @@ fn command(line: &str) -> Result<String, wit::OauthError> {
         ("memory-bomb", _) => memory_bomb(),
         ("infinite-loop", _) => infinite_loop(),
         ("stack-overflow", _) => Ok(recurse(0).to_string()),
+        ("sleep", [secs]) => match secs.parse::<u64>() {
+            Ok(secs) => {
+                // std waits through wasi:io/poll on a monotonic-clock pollable.
+                std::thread::sleep(std::time::Duration::from_secs(secs));
+                Ok("slept".to_owned())
+            }
+            Err(_) => bad_argument(secs),
+        },
         ("http-get", [url]) => send("GET", url, Vec::new()),
         ("http-post", [bytes, url]) => match bytes.parse::<usize>() {
             Ok(n) => send("POST", url, vec![b'x'; n]),

@@ -11,6 +11,7 @@
 //! | `whoami`          | –                     | answers `hostile` (a version probe)  |
 //! | `memory-bomb`     | –                     | allocates and touches 1 MiB forever  |
 //! | `infinite-loop`   | –                     | spins forever                        |
+//! | `sleep`           | seconds               | waits on a timer through wasi:io/poll |
 //! | `stack-overflow`  | –                     | recurses forever                     |
 //! | `http-get`        | `url`                 | sends `GET url` through `http`       |
 //! | `http-post`       | `bytes url`           | `POST url` with a `bytes`-long body  |

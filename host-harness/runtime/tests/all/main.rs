@@ -6,3 +6,4 @@ mod support;
 
 mod http_client;
 mod transport;
+mod world;

@@ -98,6 +98,8 @@ step cli-build cargo build -p mail-oauth-cli     # target/debug/mail-oauth, used
 step example-multi-tenant cargo run -q -p mail-oauth-runtime --example multi_tenant
 step cargo-test cargo_test
 step examples examples
+step conformance bash examples/conformance.sh rust --component "$(tests/build-component.sh)" tests/conformance/vectors.json
+step conformance-live bash examples/conformance.sh rust --live --allow http://127.0.0.1:10090 --allow-loopback --component "$(tests/build-component.sh)" tests/conformance/vectors.json
 step windows tests/windows.sh                    # cross-build for x86_64-pc-windows-gnu, run under wine
 
 # ---------------------------------------------------------------- summary

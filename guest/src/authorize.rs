@@ -141,6 +141,16 @@ pub fn complete_authorization(
             .map(|(_, value)| value.as_str())
     };
 
+    // Neither state, code nor error: not a callback at all (a garbage paste),
+    // as opposed to a callback whose state is missing or wrong.
+    if ["state", "code", "error"]
+        .iter()
+        .all(|name| get(name).is_none())
+    {
+        return Err(Error::input(
+            "callback: not a callback URL or query string (no state, code or error parameter)",
+        ));
+    }
     let state_ok = get("state")
         .is_some_and(|state| bool::from(state.as_bytes().ct_eq(pending.state.as_bytes())));
     if !state_ok {

@@ -184,3 +184,25 @@ fn a_500_is_an_invalid_response() {
         }
     }
 }
+
+#[test]
+fn text_that_is_no_callback_is_invalid_input_and_a_missing_state_is_a_mismatch() {
+    let provider = custom_provider(ClientAuth::Basic);
+    let client = confidential();
+    let pending =
+        begin_authorization(&provider, &client, &AuthorizationOptions::default()).unwrap();
+    let http = FakeHttp::new();
+    for garbage in ["hello", "", "   ", "https://example.com/?x=1"] {
+        let error =
+            complete_authorization(&http, &provider, &client, &pending, garbage, 1).unwrap_err();
+        assert!(
+            matches!(&error, Error::InvalidInput(text) if text.starts_with("callback:")),
+            "{garbage:?}: {error:?}"
+        );
+    }
+    // A code without a state is a callback that does not answer this request.
+    let error =
+        complete_authorization(&http, &provider, &client, &pending, "?code=abc", 1).unwrap_err();
+    assert_eq!(error, Error::StateMismatch);
+    http.assert_done();
+}

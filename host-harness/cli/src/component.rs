@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use mail_oauth_runtime::{LoadOptions, Plugin};
 
-use crate::failure::Failure;
+use crate::failure::{Failure, failure};
 
 /// The shipped component, as built by `mail-oauth-artifacts`.
 static COMPONENT: &[u8] = include_bytes!(env!("MAIL_OAUTH_CLI_COMPONENT"));
@@ -24,7 +24,13 @@ pub(crate) fn load(path: Option<&Path>, cache_dir: PathBuf) -> Result<Plugin, Fa
         cache_dir: Some(cache_dir),
     };
     let plugin = match path {
-        Some(path) => Plugin::load(path, &options)?,
+        Some(path) => Plugin::load(path, &options).map_err(|e| {
+            // One line naming the file: the load error's own text says why.
+            failure(
+                "component",
+                format!("{}: not a usable mail-oauth component: {e}", path.display()),
+            )
+        })?,
         None if PRECOMPILED.is_empty() => Plugin::from_bytes(COMPONENT, &options)?,
         // Falls back to compiling (through the cache) when this machine's
         // CPU or wasmtime cannot run the embedded code.

@@ -1,5 +1,6 @@
 //! A callback whose `state` is not the pending one is refused before any code
-//! exchange: through the CLI's listener (the browser sees an error page) and
+//! exchange, and spends nothing: through the CLI's listener (the browser sees
+//! an error page, the listener keeps waiting for the genuine callback) and
 //! through the library.
 
 use crate::common::{PendingCli, TempStore, authorize_local, last_json};
@@ -28,7 +29,7 @@ fn replace_state(callback: &str, state: &str) -> String {
 }
 
 #[test]
-fn cli_listener_refuses_a_forged_state() {
+fn cli_listener_refuses_a_forged_state_and_keeps_waiting() {
     peers::ensure_up();
     let store = TempStore::new("state-cli");
     let cli = PendingCli::spawn(authorize_local(&store, "alice", peers::ALICE));
@@ -36,13 +37,17 @@ fn cli_listener_refuses_a_forged_state() {
     let callback = browser
         .authorize(&cli.authorization_url, &cli.redirect_uri)
         .expect("reaches the callback");
-    let forged = replace_state(&callback, "forged-state-value-00000000000000");
-    let page = browser.get(&forged).expect("listener answers");
-    assert_eq!(page.status, 400, "{}", page.body);
 
-    let (code, stdout, _) = cli.finish();
-    assert_eq!(code, 1);
-    assert_eq!(last_json(&stdout)["error"]["kind"], "state_mismatch");
+    // A forged state, and none at all: refused with an error page, and the
+    // pending authorization is not spent on them.
+    for forged in [
+        replace_state(&callback, "forged-state-value-00000000000000"),
+        callback.replace("state=", "stat="),
+    ] {
+        let page = browser.get(&forged).expect("the listener answers");
+        assert_eq!(page.status, 400, "{forged}: {}", page.body);
+        assert!(page.body.contains("still waiting"), "{}", page.body);
+    }
     assert!(
         store
             .accounts(true)
@@ -51,6 +56,22 @@ fn cli_listener_refuses_a_forged_state() {
             .unwrap()
             .is_none()
     );
+
+    // The listener is still there, and the genuine callback completes it.
+    let page = browser.get(&callback).expect("the listener answers");
+    assert_eq!(page.status, 200, "{}", page.body);
+    let (code, stdout, stderr) = cli.finish();
+    assert_eq!(code, 0, "{stdout} {stderr}");
+    assert_eq!(last_json(&stdout)["account_email"], peers::ALICE);
+    assert_eq!(
+        stderr
+            .matches("ignored a callback that did not complete the authorization")
+            .count(),
+        2,
+        "{stderr}"
+    );
+    let account = store.accounts(true).get("alice").expect("saved");
+    assert_eq!(account.tokens.account_email.as_deref(), Some(peers::ALICE));
 }
 
 #[test]

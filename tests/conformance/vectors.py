@@ -351,6 +351,10 @@ vec("complete-authorization: an iss of another issuer is issuer-mismatch (RFC 92
 vec("complete-authorization: the provider's own iss is accepted", CA,
     ca_args(callback=f"{CALLBACK}&iss=https%3A%2F%2Fidp.example.com"), {"ok": tokens()},
     http=[token_ex(None, 200, token_body())])
+vec("complete-authorization: a paste with no state, code or error is invalid-input, nothing sent", CA,
+    ca_args(callback="hello"), oerr("invalid-input"), http=[])
+vec("complete-authorization: an empty callback is invalid-input, nothing sent", CA,
+    ca_args(callback=""), oerr("invalid-input"), http=[])
 vec("complete-authorization: a callback with neither code nor error is invalid-input", CA,
     ca_args(callback=f"{REDIRECT}?state={STATE}"), oerr("invalid-input"), http=[])
 vec("complete-authorization: invalid_grant is reauthorize-required", CA, ca_args(),

@@ -11,7 +11,7 @@ use url::{Url, form_urlencoded};
 
 use crate::error::Error;
 use crate::http::Http;
-use crate::providers::{endpoint_url, redirect_url};
+use crate::providers::{endpoint_url, redirect_url, requested_scopes};
 use crate::redact::{scrub_description, scrub_known};
 use crate::token;
 use crate::types::{AuthorizationOptions, Client, PendingAuthorization, Provider, TokenSet};
@@ -200,32 +200,6 @@ pub fn complete_authorization(
         }
     }
     token::exchange_code(http, provider, client, pending, code, now)
-}
-
-/// The scopes of a request: `asked`, or the provider's defaults when empty. A
-/// scope holding a space, quote or control character is refused (it would
-/// change the request's meaning).
-pub(crate) fn requested_scopes(
-    provider: &Provider,
-    asked: &[String],
-) -> Result<Vec<String>, Error> {
-    let scopes = if asked.is_empty() {
-        provider.default_scopes.clone()
-    } else {
-        asked.to_vec()
-    };
-    let scope_ok = |scope: &String| {
-        !scope.is_empty()
-            && scope
-                .bytes()
-                .all(|b| b > b' ' && b != b'"' && b != b'\\' && b != 0x7f)
-    };
-    if !scopes.iter().all(scope_ok) {
-        return Err(Error::input(
-            "scopes: a scope is empty or holds a space, quote or control character",
-        ));
-    }
-    Ok(scopes)
 }
 
 /// `len` random bytes, base64url: 16 bytes (128 bits) for `state` and the nonce,

@@ -3,11 +3,10 @@
 //! polls. Stateless: the host keeps the [`DeviceAuthorization`] and the
 //! interval between polls.
 
-use crate::authorize::requested_scopes;
 use crate::error::Error;
 use crate::http::Http;
 use crate::json::{Member, object_members_once};
-use crate::providers::endpoint_url;
+use crate::providers::{endpoint_url, requested_scopes};
 use crate::redact::scrub_description;
 use crate::token::{failed_response, form_request, grant, token_set};
 use crate::types::{AuthorizationOptions, Client, DeviceAuthorization, DevicePoll, Provider};

@@ -383,3 +383,29 @@ pub(crate) fn redirect_url(value: &str) -> Result<Url, Error> {
     }
     Ok(url)
 }
+
+/// The scopes of a request: `asked`, or the provider's defaults when empty. A
+/// scope holding a space, quote or control character is refused (it would
+/// change the request's meaning).
+pub(crate) fn requested_scopes(
+    provider: &Provider,
+    asked: &[String],
+) -> Result<Vec<String>, Error> {
+    let scopes = if asked.is_empty() {
+        provider.default_scopes.clone()
+    } else {
+        asked.to_vec()
+    };
+    let scope_ok = |scope: &String| {
+        !scope.is_empty()
+            && scope
+                .bytes()
+                .all(|b| b > b' ' && b != b'"' && b != b'\\' && b != 0x7f)
+    };
+    if !scopes.iter().all(scope_ok) {
+        return Err(Error::input(
+            "scopes: a scope is empty or holds a space, quote or control character",
+        ));
+    }
+    Ok(scopes)
+}

@@ -525,7 +525,7 @@ pub fn client_credentials(
     if client.id.is_empty() {
         return Err(Error::input("client.id: empty"));
     }
-    let scopes = crate::authorize::requested_scopes(provider, scopes)?;
+    let scopes = crate::providers::requested_scopes(provider, scopes)?;
     let url = endpoint_url("token-endpoint", &provider.token_endpoint)?;
     let scope = scopes.join(" ");
     let pairs = [

@@ -603,40 +603,15 @@ impl Accounts {
         mechanism: Option<Mechanism>,
         dialogue: impl FnOnce(&mut Session, &Server, &Login) -> Result<Report, MailFailure>,
     ) -> Result<(Server, Report), AccountError> {
-        let mut account = self.get(name)?;
-        if account.revoked {
-            return Err(AccountError::Revoked(name.to_owned()));
-        }
-        if account.grant == Grant::ClientCredentials {
-            // App-only: granted again first when expiring; a bare token.
-            account = self.fresh_tokens(name, 60, false)?.0;
-        }
-        // Without a refresh token the component cannot refresh: no lock.
-        let _lock = match account.tokens.refresh_token {
-            Some(_) => {
-                let lock = self.lock(name)?;
-                account = self.get(name)?;
-                Some(lock)
-            }
-            None => None,
-        };
+        let (account, _lock) = self.mail_account(name)?;
         let server = self.mail_server(&account, protocol, server)?;
         let login = self.login(&account, user, mechanism);
         let mut s = self.plugin.mail_session(
             self.http_for_provider(&account.provider),
             self.transports_for(&server)?,
         )?;
-        let (result, refreshed) = match dialogue(&mut s, &server, &login) {
-            Ok(report) => {
-                let refreshed = report.refreshed.clone();
-                (Ok(report), refreshed)
-            }
-            Err(failure) => (Err(failure.error), failure.refreshed.map(|t| *t)),
-        };
-        if let Some(tokens) = refreshed {
-            self.store.update_tokens(name, &tokens)?;
-        }
-        Ok((server, result?))
+        let outcome = dialogue(&mut s, &server, &login);
+        Ok((server, self.settle(name, outcome)?))
     }
 
     /// The mail login of `account`: `user`, else the account's login.
@@ -675,21 +650,7 @@ impl Accounts {
         user: Option<&str>,
         message: Option<&TestMessage>,
     ) -> Result<Report, AccountError> {
-        let mut account = self.get(name)?;
-        if account.revoked {
-            return Err(AccountError::Revoked(name.to_owned()));
-        }
-        if account.grant == Grant::ClientCredentials {
-            account = self.fresh_tokens(name, 60, false)?.0;
-        }
-        let _lock = match account.tokens.refresh_token {
-            Some(_) => {
-                let lock = self.lock(name)?;
-                account = self.get(name)?;
-                Some(lock)
-            }
-            None => None,
-        };
+        let (account, _lock) = self.mail_account(name)?;
         let login = self.login(&account, user, None);
         let api_url = match api {
             MailApi::Gmail => "https://gmail.googleapis.com/",
@@ -701,6 +662,38 @@ impl Accounts {
             Some(message) => s.send_via_api(api, &login, message),
             None => s.verify_api(api, &login),
         };
+        self.settle(name, outcome)
+    }
+
+    /// The account for a mail operation, and its lock when the component may
+    /// refresh its tokens during it. A revoked account is refused; app-only
+    /// tokens are granted again first when they expire (the component gets
+    /// them as a bare token, with no lock).
+    fn mail_account(&self, name: &str) -> Result<(Account, Option<AccountLock<'_>>), AccountError> {
+        let mut account = self.get(name)?;
+        if account.revoked {
+            return Err(AccountError::Revoked(name.to_owned()));
+        }
+        if account.grant == Grant::ClientCredentials {
+            account = self.fresh_tokens(name, 60, false)?.0;
+        }
+        // Without a refresh token the component cannot refresh: no lock.
+        match account.tokens.refresh_token {
+            Some(_) => {
+                let lock = self.lock(name)?;
+                Ok((self.get(name)?, Some(lock)))
+            }
+            None => Ok((account, None)),
+        }
+    }
+
+    /// Stores the tokens a mail operation refreshed, whatever its outcome
+    /// (the refresh token may have rotated), then returns the outcome.
+    fn settle(
+        &self,
+        name: &str,
+        outcome: Result<Report, MailFailure>,
+    ) -> Result<Report, AccountError> {
         let (result, refreshed) = match outcome {
             Ok(report) => {
                 let refreshed = report.refreshed.clone();

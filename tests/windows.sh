@@ -69,7 +69,7 @@ echo "--- windows: wine mail-oauth.exe providers (a fresh store, the embedded co
 out=$(MAIL_OAUTH_HOME='C:\mail-oauth-test' timeout 60 "$WINE" "$EXE" --json providers | tr -d '\r')
 ids=$(python3 -c 'import json,sys; print(" ".join(p["id"] for p in json.loads(sys.stdin.read())))' <<<"$out")
 echo "providers: $ids"
-[ "$ids" = "google microsoft" ] || { echo "windows: unexpected providers: $out" >&2; exit 1; }
+[ "$ids" = "google microsoft yahoo aol fastmail yandex mail-ru comcast seznam" ] || { echo "windows: unexpected providers: $out" >&2; exit 1; }
 if [ -d "$WINEPREFIX/drive_c/mail-oauth-test/cache" ]; then
   echo "windows: the embedded machine code did not fit; the component was compiled and cached"
 else

@@ -149,6 +149,10 @@ pub trait Http {
     fn send(&self, req: HttpRequest) -> Result<HttpResponse, HttpError>;
 }
 
+/// HTTP statuses that mean "try again later", for OAuth endpoints and mail
+/// APIs alike (`temporary-failure`).
+pub(crate) const LATER_STATUSES: [u16; 4] = [429, 502, 503, 504];
+
 /// What the adapter tells `oauth2` when it cannot hand it a response.
 #[derive(Debug)]
 pub(crate) enum AdapterError {

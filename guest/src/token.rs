@@ -21,7 +21,9 @@ use subtle::ConstantTimeEq as _;
 use url::form_urlencoded;
 
 use crate::error::{Error, ProviderFailure};
-use crate::http::{AdapterError, Header, Http, HttpRequest, HttpResponse, OAuthHttp, SeenResponse};
+use crate::http::{
+    AdapterError, Header, Http, HttpRequest, HttpResponse, LATER_STATUSES, OAuthHttp, SeenResponse,
+};
 use crate::json::{Member, members_once, object_members, object_members_once};
 use crate::providers::{endpoint_url, redirect_url};
 use crate::redact::{excerpt, scrub_description, scrub_known};
@@ -472,9 +474,6 @@ fn is_microsoft(provider: &Provider) -> bool {
         || url::Url::parse(&provider.token_endpoint)
             .is_ok_and(|url| url.host_str() == Some("login.microsoftonline.com"))
 }
-
-/// HTTP statuses that mean "try again later".
-const LATER_STATUSES: [u16; 4] = [429, 502, 503, 504];
 
 /// [`Error::TemporaryFailure`] when `seen` is a "later" status (with its
 /// `Retry-After`), else `None`.

@@ -9,12 +9,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
 use super::dialogue::{
-    Credentials, Login, MailError, MailFailure, Refreshable, Report, Step, TestMessage, refresh,
+    Credentials, Login, MailError, MailFailure, Refreshable, Report, Step, TestMessage, clean,
+    refresh, step as step_of,
 };
 use super::message;
-use crate::http::{Header, Http, HttpRequest, HttpResponse};
+use crate::http::{Header, Http, HttpRequest, HttpResponse, LATER_STATUSES};
 use crate::json::{Member, object_members};
-use crate::redact::scrub_known;
 use crate::types::{CommandRejection, SaslRejection, TokenSet};
 
 /// A mail API over HTTPS.
@@ -28,12 +28,6 @@ pub enum MailApi {
 
 const GMAIL: &str = "https://gmail.googleapis.com/gmail/v1/users/me";
 const GRAPH: &str = "https://graph.microsoft.com/v1.0";
-
-/// Longest API text kept in a step or an error, in characters.
-const MAX_TEXT: usize = 300;
-
-/// HTTP statuses that mean "try again later".
-const LATER_STATUSES: [u16; 4] = [429, 502, 503, 504];
 
 /// Checks that `api` accepts the token: Gmail's profile, Graph's `/me`.
 pub fn verify_api(http: &dyn Http, api: MailApi, login: &Login) -> Result<Report, MailFailure> {
@@ -60,7 +54,7 @@ pub fn verify_api(http: &dyn Http, api: MailApi, login: &Login) -> Result<Report
             .flatten()
             .find_map(Member::as_text)
             .filter(|text| !text.is_empty())
-            .map(|text| clean(text, token))
+            .map(|text| clean(text, &[token]))
         else {
             return Err(not_json(step, &response, token));
         };
@@ -128,7 +122,7 @@ pub fn send_via_api(
                 .and_then(|member| {
                     member
                         .as_text()
-                        .map(|id| format!(", message id {}", clean(id, token)))
+                        .map(|id| format!(", message id {}", clean(id, &[token])))
                 })
                 .unwrap_or_default(),
             MailApi::Graph => String::new(),
@@ -219,28 +213,6 @@ fn call(http: &dyn Http, req: HttpRequest) -> Result<HttpResponse, MailError> {
     http.send(req).map_err(MailError::Http)
 }
 
-fn step_of(name: &str, started: Instant, detail: String) -> Step {
-    Step {
-        name: name.to_owned(),
-        millis: u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX),
-        detail,
-    }
-}
-
-/// `text` fit to show: the token removed, control characters replaced, cut.
-fn clean(text: &str, token: &str) -> String {
-    let text = scrub_known(text, &[token]);
-    let mut out: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(MAX_TEXT)
-        .collect();
-    if text.chars().count() > MAX_TEXT {
-        out.push('…');
-    }
-    out
-}
-
 fn rejection(step: &str, reply: String, status: u16) -> CommandRejection {
     CommandRejection {
         step: step.to_owned(),
@@ -257,7 +229,7 @@ fn not_json(step: &str, response: &HttpResponse, token: &str) -> MailError {
         format!(
             "HTTP {} with a body that is not the API's JSON: {}",
             response.status,
-            clean(&body, token)
+            clean(&body, &[token])
         ),
         response.status,
     ))
@@ -303,16 +275,16 @@ fn api_error(step: &str, response: &HttpResponse, token: &str) -> MailError {
         ));
     }
     let reply = match &text {
-        Some(text) => format!("HTTP {status}: {}", clean(text, token)),
+        Some(text) => format!("HTTP {status}: {}", clean(text, &[token])),
         None => format!(
             "HTTP {status}: {}",
-            clean(&String::from_utf8_lossy(&response.body), token)
+            clean(&String::from_utf8_lossy(&response.body), &[token])
         ),
     };
     if status == 401 || status == 403 {
         return MailError::SaslRejected(SaslRejection {
             status: Some(status.to_string()),
-            scope: challenge_scope(response).map(|scope| clean(&scope, token)),
+            scope: challenge_scope(response).map(|scope| clean(&scope, &[token])),
             server_text: reply,
         });
     }

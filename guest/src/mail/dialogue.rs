@@ -437,16 +437,7 @@ impl<'a, C: Connection> Session<'a, C> {
     /// replaced, cut to [`MAX_TEXT`] characters.
     pub(crate) fn clean(&self, text: &str) -> String {
         let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
-        let text = crate::redact::scrub_known(text, &secrets);
-        let mut out: String = text
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .take(MAX_TEXT)
-            .collect();
-        if text.chars().count() > MAX_TEXT {
-            out.push('…');
-        }
-        out
+        clean(text, &secrets)
     }
 
     /// Logs a step that began at `started`; `detail` is cleaned first.
@@ -499,7 +490,24 @@ impl<'a, C: Connection> Session<'a, C> {
     }
 }
 
-fn step(name: &str, started: Instant, detail: String) -> Step {
+/// `text` made fit to show: `secrets` removed, control characters replaced,
+/// cut to [`MAX_TEXT`] characters. Every server text a step or an error
+/// shows, socket dialogue or mail API, passes through it.
+pub(crate) fn clean(text: &str, secrets: &[&str]) -> String {
+    let text = crate::redact::scrub_known(text, secrets);
+    let mut out: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX_TEXT)
+        .collect();
+    if text.chars().count() > MAX_TEXT {
+        out.push('…');
+    }
+    out
+}
+
+/// A step that began at `started`.
+pub(crate) fn step(name: &str, started: Instant, detail: String) -> Step {
     Step {
         name: name.to_owned(),
         millis: u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX),

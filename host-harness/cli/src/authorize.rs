@@ -183,22 +183,18 @@ fn mail_server_spec(flag: &str, spec: &str) -> Result<Server, Failure> {
         Some((address, "plain")) => (address, Some(Security::Plain)),
         _ => (spec, None),
     };
-    let (host, port) = address
-        .rsplit_once(':')
-        .and_then(|(h, p)| Some((h.trim_matches(['[', ']']), p.parse::<u16>().ok()?)))
-        .filter(|(h, _)| !h.is_empty())
-        .ok_or_else(|| {
-            failure(
-                "invalid_input",
-                format!("{flag} {spec:?}: expected host:port[/tls|/starttls|/plain]"),
-            )
-        })?;
+    let (host, port) = crate::mail::host_port(address).ok_or_else(|| {
+        failure(
+            "invalid_input",
+            format!("{flag} {spec:?}: expected host:port[/tls|/starttls|/plain]"),
+        )
+    })?;
     let security = security.unwrap_or(match port {
         143 | 110 | 587 | 25 => Security::Starttls,
         _ => Security::ImplicitTls,
     });
     Ok(Server {
-        host: host.to_owned(),
+        host,
         port,
         security,
     })

@@ -187,21 +187,28 @@ pub(crate) fn send_test(
     Ok(())
 }
 
+/// `host:port` (an IPv6 host in brackets); `None` when it is not one.
+pub(crate) fn host_port(spec: &str) -> Option<(String, u16)> {
+    let (host, port) = spec.rsplit_once(':')?;
+    let host = host.trim_matches(['[', ']']);
+    if host.is_empty() {
+        return None;
+    }
+    Some((host.to_owned(), port.parse().ok()?))
+}
+
 fn server_from_args(target: &MailTarget) -> Result<Option<Server>, Failure> {
     let Some(spec) = &target.server else {
         return Ok(None);
     };
-    let (host, port) = spec
-        .rsplit_once(':')
-        .and_then(|(h, p)| Some((h.trim_matches(['[', ']']), p.parse::<u16>().ok()?)))
-        .ok_or_else(|| {
-            failure(
-                "invalid_input",
-                format!("--server {spec:?}: expected host:port"),
-            )
-        })?;
+    let (host, port) = host_port(spec).ok_or_else(|| {
+        failure(
+            "invalid_input",
+            format!("--server {spec:?}: expected host:port"),
+        )
+    })?;
     Ok(Some(Server {
-        host: host.to_owned(),
+        host,
         port,
         security: match target.security {
             SecurityArg::Tls => Security::ImplicitTls,

@@ -3,9 +3,12 @@
 # host's bindings:
 #   examples/conformance.sh HOST [--live] [--allow TARGET]... [--allow-loopback] [--ca-file PEM] \
 #       --component WASM VECTORS.json
+#   examples/conformance.sh rust --describe --component WASM
 # HOST is rust, node, python or php. For rust: builds the runner
 # (tests/conformance, `mail-oauth-conformance`) and runs it with the same
-# flags. Prints one JSON line per vector, then `N passed, M failed, K skipped`;
+# flags (`--describe` prints the WIT types of the component's functions as
+# JSON). For node, python and php: examples/HOST/conformance.sh, the kit's
+# runner, which installs what its kit needs first. Prints one JSON line per vector, then `N passed, M failed, K skipped`;
 # exits 0 exactly when no vector failed. From any cwd; relative paths are
 # taken from the caller's cwd.
 set -euo pipefail
@@ -30,8 +33,9 @@ case "$HOST" in
     exec "$exe" "$@"
     ;;
   node | python | php)
-    echo "conformance.sh: $HOST host kit not yet available" >&2
-    exit 2
+    runner="$ROOT/examples/$HOST/conformance.sh"
+    [ -e "$runner" ] || { echo "conformance.sh: no $HOST runner ($runner)" >&2; exit 2; }
+    exec bash "$runner" "$@"
     ;;
   *)
     usage

@@ -15,6 +15,11 @@
 //!
 //! Prints one JSON line per vector and `N passed, M failed, K skipped`;
 //! exits 0 exactly when no vector failed, 2 on a usage or load error.
+//!
+//! `mail-oauth-conformance --describe --component WASM` prints instead the
+//! WIT types of every function the component imports and exports, as one JSON
+//! object keyed `"interface.function"` (see [`Ty::describe`]): what the other
+//! hosts' runners and kits use to convert JSON to typed values.
 
 mod imports;
 mod live;
@@ -46,11 +51,13 @@ const DEADLINE_TICKS: u64 = 600;
 const TICK: Duration = Duration::from_millis(100);
 
 const USAGE: &str = "usage: mail-oauth-conformance [--live] [--allow TARGET]... [--allow-loopback] \
-                     [--ca-file PEM] --component WASM VECTORS.json";
+                     [--ca-file PEM] --component WASM VECTORS.json\n       \
+                     mail-oauth-conformance --describe --component WASM";
 
 /// The command line.
 #[derive(Debug, Default, PartialEq)]
 struct Args {
+    describe: bool,
     live: bool,
     allow: Vec<String>,
     allow_loopback: bool,
@@ -67,6 +74,7 @@ impl Args {
             let mut value =
                 |flag: &str| args.next().with_context(|| format!("{flag} needs a value"));
             match arg.as_str() {
+                "--describe" => parsed.describe = true,
                 "--live" => parsed.live = true,
                 "--allow" => parsed.allow.push(value("--allow")?),
                 "--allow-loopback" => parsed.allow_loopback = true,
@@ -78,7 +86,12 @@ impl Args {
             }
         }
         parsed.component = component.context("--component WASM is required")?;
-        parsed.vectors = vectors.context("the vector file is required")?;
+        match vectors {
+            Some(vectors) if !parsed.describe => parsed.vectors = vectors,
+            None if parsed.describe => {}
+            Some(_) => bail!("--describe takes no vector file"),
+            None => bail!("the vector file is required"),
+        }
         Ok(parsed)
     }
 }
@@ -91,6 +104,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.describe {
+        return match describe(&args.component) {
+            Ok(types) => {
+                println!("{types:#}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("mail-oauth-conformance: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
     match run(&args) {
         Ok(tally) => {
             println!(
@@ -108,6 +133,52 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The WIT types of the component's imported and exported functions, keyed
+/// `"interface.function"` (the interface's short name, as in vectors).
+fn describe(component: &std::path::Path) -> anyhow::Result<Json> {
+    use wasmtime::component::types::ComponentItem;
+    let engine = Engine::default();
+    let component = Component::from_file(&engine, component)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("cannot load the component {}", component.display()))?;
+    let ty = component.component_type();
+    let mut out = serde_json::Map::new();
+    let items = ty
+        .imports(&engine)
+        .map(|item| ("import", item))
+        .chain(ty.exports(&engine).map(|item| ("export", item)));
+    for (direction, (name, item)) in items {
+        let ComponentItem::ComponentInstance(instance) = item.ty else {
+            continue;
+        };
+        // `mail-oauth:plugin/oauth@0.2.0` → `oauth`; WASI's are left out.
+        let Some(short) = name
+            .strip_prefix("mail-oauth:plugin/")
+            .and_then(|rest| rest.split('@').next())
+        else {
+            continue;
+        };
+        for (function, item) in instance.exports(&engine) {
+            let ComponentItem::ComponentFunc(func) = item.ty else {
+                continue;
+            };
+            let params: Vec<Json> = func
+                .params()
+                .map(|(name, t)| serde_json::json!([name, Ty::from(&t).describe()]))
+                .collect();
+            let result = func
+                .results()
+                .next()
+                .map_or(Json::Null, |t| Ty::from(&t).describe());
+            out.insert(
+                format!("{short}.{function}"),
+                serde_json::json!({ "direction": direction, "params": params, "result": result }),
+            );
+        }
+    }
+    Ok(Json::Object(out))
 }
 
 #[derive(Debug, Default)]
@@ -505,6 +576,7 @@ mod tests {
         assert_eq!(
             parsed,
             Args {
+                describe: false,
                 live: true,
                 allow: vec!["http://127.0.0.1:10090".into(), "127.0.0.1:10143".into()],
                 allow_loopback: true,
@@ -518,6 +590,8 @@ mod tests {
         assert!(args(&["--component"]).is_err());
         assert!(args(&["--component", "c", "v", "w"]).is_err());
         assert!(args(&["--frobnicate", "--component", "c", "v"]).is_err());
+        assert!(args(&["--describe", "--component", "c"]).unwrap().describe);
+        assert!(args(&["--describe", "--component", "c", "v.json"]).is_err());
     }
 
     #[test]

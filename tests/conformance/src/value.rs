@@ -107,6 +107,56 @@ impl From<&Type> for Ty {
     }
 }
 
+impl Ty {
+    /// The type as JSON, for `--describe`: a scalar by its WIT name
+    /// (`"u64"`), a compound as a one-key object (`{"list": "u8"}`,
+    /// `{"record": [["name", TY], ...]}`, `{"variant": [["case", TY or null], ...]}`,
+    /// `{"enum": [...]}`, `{"option": TY}`, `{"result": [TY or null, TY or null]}`,
+    /// `{"tuple": [...]}`, `{"flags": [...]}`, `{"opaque": "resource"}`).
+    pub fn describe(&self) -> Json {
+        let named = |pairs: &[(String, Ty)]| -> Json {
+            pairs
+                .iter()
+                .map(|(name, ty)| json!([name, ty.describe()]))
+                .collect()
+        };
+        let optional = |ty: Option<&Ty>| ty.map_or(Json::Null, Ty::describe);
+        match self {
+            Ty::Bool => json!("bool"),
+            Ty::S8 => json!("s8"),
+            Ty::U8 => json!("u8"),
+            Ty::S16 => json!("s16"),
+            Ty::U16 => json!("u16"),
+            Ty::S32 => json!("s32"),
+            Ty::U32 => json!("u32"),
+            Ty::S64 => json!("s64"),
+            Ty::U64 => json!("u64"),
+            Ty::F32 => json!("f32"),
+            Ty::F64 => json!("f64"),
+            Ty::Char => json!("char"),
+            Ty::String => json!("string"),
+            Ty::List(ty) => json!({ "list": ty.describe() }),
+            Ty::Record(fields) => json!({ "record": named(fields) }),
+            Ty::Tuple(types) => {
+                json!({ "tuple": types.iter().map(Ty::describe).collect::<Vec<_>>() })
+            }
+            Ty::Variant(cases) => json!({
+                "variant": cases
+                    .iter()
+                    .map(|(name, ty)| json!([name, optional(ty.as_ref())]))
+                    .collect::<Vec<_>>()
+            }),
+            Ty::Enum(names) => json!({ "enum": names }),
+            Ty::Option(ty) => json!({ "option": ty.describe() }),
+            Ty::Result(ok, err) => {
+                json!({ "result": [optional(ok.as_deref()), optional(err.as_deref())] })
+            }
+            Ty::Flags(names) => json!({ "flags": names }),
+            Ty::Opaque(what) => json!({ "opaque": what }),
+        }
+    }
+}
+
 /// Why a JSON value does not fit a type: where (`$.client.secret`) and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Misfit {
@@ -546,5 +596,29 @@ mod tests {
     fn non_finite_floats_have_no_json_form() {
         assert!(from_val(&Val::Float64(f64::NAN)).is_err());
         assert_eq!(from_val(&Val::Float32(0.5)).unwrap(), json!(0.5));
+    }
+
+    #[test]
+    fn describe_names_scalars_and_wraps_compounds() {
+        let ty = Ty::Result(
+            Some(Box::new(Ty::List(Box::new(Ty::U8)))),
+            Some(Box::new(Ty::Variant(vec![
+                ("timeout".into(), None),
+                ("tls".into(), Some(Ty::String)),
+            ]))),
+        );
+        assert_eq!(
+            ty.describe(),
+            json!({"result": [{"list": "u8"}, {"variant": [["timeout", null], ["tls", "string"]]}]})
+        );
+        let record = Ty::Record(vec![("expires-at".into(), Ty::Option(Box::new(Ty::U64)))]);
+        assert_eq!(
+            record.describe(),
+            json!({"record": [["expires-at", {"option": "u64"}]]})
+        );
+        assert_eq!(
+            Ty::Opaque("resource").describe(),
+            json!({"opaque": "resource"})
+        );
     }
 }

@@ -98,8 +98,23 @@ step cli-build cargo build -p mail-oauth-cli     # target/debug/mail-oauth, used
 step example-multi-tenant cargo run -q -p mail-oauth-runtime --example multi_tenant
 step cargo-test cargo_test
 step examples examples
-step conformance bash examples/conformance.sh rust --component "$(tests/build-component.sh)" tests/conformance/vectors.json
-step conformance-live bash examples/conformance.sh rust --live --allow http://127.0.0.1:10090 --allow-loopback --component "$(tests/build-component.sh)" tests/conformance/vectors.json
+# Every host's runner on the public vectors, then on a live file of its own
+# (tests/conformance/live.py: tokens from the running AS; refresh tokens are
+# single-use, so one file per run).
+conformance_live() { # HOST
+  local file rc=0
+  file=$(mktemp "${TMPDIR:-/tmp}/mail-oauth-live.XXXXXX.json")
+  # shellcheck disable=SC2046 # live.py --flags prints one flag or value per word
+  python3 tests/conformance/live.py "$file" &&
+    bash examples/conformance.sh "$1" $(python3 tests/conformance/live.py --flags) \
+      --component "$(tests/build-component.sh)" "$file" || rc=$?
+  rm -f "$file"
+  return $rc
+}
+for host in rust python; do
+  step "conformance-$host" bash examples/conformance.sh "$host" --component "$(tests/build-component.sh)" tests/conformance/vectors.json
+  step "conformance-live-$host" conformance_live "$host"
+done
 step windows tests/windows.sh                    # cross-build for x86_64-pc-windows-gnu, run under wine
 
 # ---------------------------------------------------------------- summary

@@ -804,7 +804,10 @@ vec("send-via-api: Gmail, a 503 is temporary-failure", SA, ["gmail", login(), MS
 vec("send-via-api: no recipient is invalid-input, nothing sent", SA, ["gmail", login(), dict(MSG, recipients=[])],
     mfail("invalid-input"), http=[])
 
-# ================================================================== live (--live --allow http://127.0.0.1:10090 --allow-loopback)
+# ================================================================== live
+# Run with the flags of `python3 tests/conformance/live.py --flags` (the AS, the
+# IMAP and submission ports, loopback, the peers' CA); live.py adds the vectors
+# that need tokens from the running AS.
 LOCAL = "http://127.0.0.1:10090"
 LOCAL_RE = lambda: RE(esc(LOCAL) + "/.+")
 vec("live: discover the local OpenID provider", "oauth.discover", [LOCAL],
@@ -821,8 +824,8 @@ vec("live: client credentials at the local provider (client_secret_basic)", CC, 
 vec("live: client credentials with a wrong secret is provider-error invalid_client", CC,
     [LOCAL_P, dict(MC, secret="not-the-secret"), ["mail"], NOW],
     oerr("provider-error", {"code": "invalid_client"}), live=True)
-vec("live: a mail server outside --allow is denied by the host's transport", "mail.verify-imap",
-    [{"host": "127.0.0.1", "port": 10143, "security": "starttls"},
+vec("live: a mail server outside --allow is denied by the host's transport", "mail.verify-pop3",
+    [{"host": "127.0.0.1", "port": 10995, "security": "implicit-tls"},
      login("alice@example.test", {"tag": "access-token", "val": "not-a-real-token"})],
     mfail("transport", {"tag": "denied"}), live=True)
 

@@ -1,7 +1,10 @@
-"""mail-oauth host kit for Python (wasmtime-py)."""
+"""mail-oauth host kit for Python (wasmtime-py): the component's every
+export by WIT name, real HTTP and TLS sockets under a deny-by-default egress
+policy, a fresh instance per call."""
 
-from .plugin import MailFailure, OAuthError, Plugin, PluginError, SaslError
-from .policy import Denied, Policy, classify
+from .plugin import AsyncPlugin, CallTrapped, MailFailure, OAuthError, Plugin, PluginError, SaslError
+from .policy import Denied, Limits, Policy, classify
+from .values import WitRecord, WitVariant
 
-__all__ = ["Denied", "MailFailure", "OAuthError", "Plugin", "PluginError", "Policy",
-           "SaslError", "classify"]
+__all__ = ["AsyncPlugin", "CallTrapped", "Denied", "Limits", "MailFailure", "OAuthError", "Plugin",
+           "PluginError", "Policy", "SaslError", "WitRecord", "WitVariant", "classify"]

@@ -1,18 +1,15 @@
-"""The `http` import over http.client/ssl under a Policy: no redirects, no
-environment proxy, timeouts, a response size cap, and the connection made to
-exactly the address the policy checked."""
+"""The `http` import over http.client/ssl under a Policy: no redirects (a 3xx
+is returned as it is), no proxy from the environment, timeouts, request and
+response size caps, and the connection made to exactly an address the policy
+checked, with TLS validating the certificate for the URL's host name."""
 
 import http.client
 import socket
-import ssl
 from urllib.parse import urlsplit
 
 from wasmtime.component import Record, Variant
 
-from .policy import Denied, Policy
-
-MAX_BODY = 1 << 20
-TIMEOUT = 15.0
+from .policy import Denied, Limits, Policy
 
 
 def _record(**fields):
@@ -22,49 +19,75 @@ def _record(**fields):
     return value
 
 
-def send(policy: Policy, request):
-    """Performs one `request`; returns a `response` Record or an `http-error` Variant."""
+def _connect(addresses, host, port, limits: Limits):
+    last = None
+    for family, sockaddr in addresses:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.settimeout(limits.connect_timeout)
+        try:
+            sock.connect(sockaddr)
+            return sock
+        except TimeoutError:
+            sock.close()
+            last = Variant("timeout")
+        except OSError as error:
+            sock.close()
+            last = Variant("unreachable", f"{host}:{port}: {error.strerror or type(error).__name__}")
+    raise _Failed(last or Variant("unreachable", f"{host}:{port}: no address"))
+
+
+class _Failed(Exception):
+    def __init__(self, variant):
+        super().__init__(variant.tag)
+        self.variant = variant
+
+
+def send(policy: Policy, limits: Limits, request):
+    """Performs one `request` (wasmtime-py's Record); returns a `response`
+    Record or an `http-error` Variant."""
+    body = bytes(request.body)
+    if len(body) > limits.max_request_bytes:
+        return Variant("too-large")
     try:
         scheme, host, port = policy.check_url(request.url)
-        addresses = policy.resolve(host, port)
+        addresses = policy.resolve_url_target(scheme, host, port)
     except Denied as error:
         return Variant("denied", str(error))
     except OSError as error:
         return Variant("unreachable", str(error))
-    family, sockaddr = addresses[0]
     try:
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.settimeout(TIMEOUT)
-        sock.connect(sockaddr)
-    except TimeoutError:
-        return Variant("timeout")
-    except OSError as error:
-        return Variant("unreachable", f"{host}:{port}: {error}")
+        sock = _connect(addresses, host, port, limits)
+    except _Failed as failed:
+        return failed.variant
     try:
         if scheme == "https":
-            context = ssl.create_default_context(cafile=policy.ca_file)
+            sock.settimeout(limits.connect_timeout)
             try:
-                sock = context.wrap_socket(sock, server_hostname=host)
-            except ssl.SSLError as error:
-                return Variant("tls", f"{host}: {error}")
-            connection = http.client.HTTPSConnection(host, port, timeout=TIMEOUT, context=context)
-        else:
-            connection = http.client.HTTPConnection(host, port, timeout=TIMEOUT)
-        connection.sock = sock  # exactly the checked address; no proxy
+                sock = policy.ssl_context().wrap_socket(sock, server_hostname=host)
+            except TimeoutError:
+                return Variant("timeout")
+            except OSError as error:
+                return Variant("tls", f"{host}:{port}: {getattr(error, 'verify_message', None) or type(error).__name__}")
+        sock.settimeout(limits.io_timeout)
+        # The class only sets the default port of the Host header: `sock` is
+        # connected (and TLS for https) already, to the checked address.
+        kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+        connection = kind(host, port, timeout=limits.io_timeout)
+        connection.sock = sock
         parts = urlsplit(request.url)
-        target = parts.path or "/"
-        if parts.query:
-            target += "?" + parts.query
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         connection.putrequest(request.method, target, skip_accept_encoding=True)
         for header in request.headers:
             connection.putheader(header.name, header.value)
-        body = bytes(request.body)
-        if body:
+        if body or request.method in ("POST", "PUT", "PATCH"):
             connection.putheader("content-length", str(len(body)))
         connection.endheaders(body or None)
-        response = connection.getresponse()  # never follows redirects
-        data = response.read(MAX_BODY + 1)
-        if len(data) > MAX_BODY:
+        response = connection.getresponse()  # a 3xx comes back as it is
+        declared = response.getheader("content-length")
+        if declared and declared.isdigit() and int(declared) > limits.max_response_bytes:
+            return Variant("too-large")
+        data = response.read(limits.max_response_bytes + 1)
+        if len(data) > limits.max_response_bytes:
             return Variant("too-large")
         headers = [_record(name=name.lower(), value=value) for name, value in response.getheaders()]
         return _record(status=response.status, headers=headers, body=data)

@@ -5,6 +5,7 @@ a private range or the cloud metadata service is refused."""
 
 import ipaddress
 import socket
+import ssl
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -58,6 +59,21 @@ def origin(url: str) -> tuple:
     return parts.scheme, parts.hostname.lower(), port
 
 
+@dataclass(frozen=True)
+class Limits:
+    """Time, size and count limits of the kit's imports (the Rust host's
+    defaults): seconds for connecting (resolution, TCP, TLS handshake) and for
+    each read or write; bytes for a request body, a response body and a mail
+    line or literal; connections open at once in one call."""
+
+    connect_timeout: float = 10.0
+    io_timeout: float = 30.0
+    max_request_bytes: int = 1 << 20
+    max_response_bytes: int = 1 << 20
+    max_line_bytes: int = 64 * 1024
+    max_connections: int = 16
+
+
 @dataclass
 class Policy:
     """Which targets the component may reach. `allow_origins` holds
@@ -70,13 +86,20 @@ class Policy:
     allow_targets: list = field(default_factory=list)
     allow_loopback: bool = False
     allow_private: bool = False
-    allow_plain_http: bool = False
     ca_file: str | None = None
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """The system's trusted roots, plus `ca_file` when set; certificate
+        and host name checked."""
+        context = ssl.create_default_context()
+        if self.ca_file:
+            context.load_verify_locations(cafile=self.ca_file)
+        return context
 
     def check_url(self, url: str) -> tuple:
         scheme, host, port = origin(url)
-        if scheme == "http" and not self.allow_plain_http and not self.allow_loopback:
-            raise Denied(f"{scheme}://{host}:{port}: plain http is not allowed")
+        if scheme == "http" and not self.allow_loopback:
+            raise Denied(f"plain http to {host}:{port} is refused: http is allowed only to loopback")
         if not any(origin(allowed) == (scheme, host, port) for allowed in self.allow_origins):
             raise Denied(f"{scheme}://{host}:{port}: origin not allowed")
         return scheme, host, port
@@ -93,6 +116,13 @@ class Policy:
                    or (kind in ("private", "link-local") and self.allow_private))
         if not allowed:
             raise Denied(f"{host}: resolves to {kind} address {address}")
+
+    def resolve_url_target(self, scheme: str, host: str, port: int) -> list:
+        """`resolve`, and for plain `http` every address must be loopback."""
+        addresses = self.resolve(host, port)
+        if scheme == "http" and any(classify(sockaddr[0]) != "loopback" for _, sockaddr in addresses):
+            raise Denied(f"plain http to {host}:{port} is refused: http is allowed only to loopback")
+        return addresses
 
     def resolve(self, host: str, port: int) -> list:
         """The checked socket addresses of `host`; every resolved address must

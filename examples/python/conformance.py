@@ -92,9 +92,12 @@ class Script:
         self.error = None
 
     def send(self, request):
-        seen = {"method": request.method, "url": request.url,
-                "headers": [[h.name.lower(), h.value] for h in request.headers],
-                "body": bytes(request.body).decode("utf-8", "replace")}
+        seen = {
+            "method": request.method,
+            "url": request.url,
+            "headers": [[h.name.lower(), h.value] for h in request.headers],
+            "body": bytes(request.body).decode("utf-8", "replace"),
+        }
         if self.next >= len(self.exchanges):
             self.error = self.error or f"request {self.next + 1} ({request.method} {request.url}) is not in the script"
             return Variant("other", "not in the script")
@@ -142,8 +145,9 @@ def policy_of(args):
         return Policy()
     origins = [target for target in args.allow if "://" in target]
     targets = [target for target in args.allow if "://" not in target]
-    return Policy(allow_origins=origins, allow_targets=targets, allow_loopback=args.allow_loopback,
-                  ca_file=args.ca_file)
+    return Policy(
+        allow_origins=origins, allow_targets=targets, allow_loopback=args.allow_loopback, ca_file=args.ca_file
+    )
 
 
 class Runner:
@@ -152,8 +156,11 @@ class Runner:
     def __init__(self, args):
         self.live = args.live
         self.script = None
-        scripted = None if args.live else (lambda request: self.script.send(request))
+        scripted = None if args.live else self.send
         self.plugin = Plugin(args.component, policy_of(args), http_send=scripted)
+
+    def send(self, request):
+        return self.script.send(request)
 
 
 def run_vector(runner, vector):

@@ -6,5 +6,18 @@ from .plugin import AsyncPlugin, CallTrapped, MailFailure, OAuthError, Plugin, P
 from .policy import Denied, Limits, Policy, classify
 from .values import WitRecord, WitVariant
 
-__all__ = ["AsyncPlugin", "CallTrapped", "Denied", "Limits", "MailFailure", "OAuthError", "Plugin",
-           "PluginError", "Policy", "SaslError", "WitRecord", "WitVariant", "classify"]
+__all__ = [
+    "AsyncPlugin",
+    "CallTrapped",
+    "Denied",
+    "Limits",
+    "MailFailure",
+    "OAuthError",
+    "Plugin",
+    "PluginError",
+    "Policy",
+    "SaslError",
+    "WitRecord",
+    "WitVariant",
+    "classify",
+]

@@ -33,10 +33,10 @@ def _connect(addresses, host, port, limits: Limits):
         except OSError as error:
             sock.close()
             last = Variant("unreachable", f"{host}:{port}: {error.strerror or type(error).__name__}")
-    raise _Failed(last or Variant("unreachable", f"{host}:{port}: no address"))
+    raise _Unreachable(last or Variant("unreachable", f"{host}:{port}: no address"))
 
 
-class _Failed(Exception):
+class _Unreachable(Exception):
     def __init__(self, variant):
         super().__init__(variant.tag)
         self.variant = variant
@@ -57,7 +57,7 @@ def send(policy: Policy, limits: Limits, request):
         return Variant("unreachable", str(error))
     try:
         sock = _connect(addresses, host, port, limits)
-    except _Failed as failed:
+    except _Unreachable as failed:
         return failed.variant
     try:
         if scheme == "https":
@@ -67,7 +67,9 @@ def send(policy: Policy, limits: Limits, request):
             except TimeoutError:
                 return Variant("timeout")
             except OSError as error:
-                return Variant("tls", f"{host}:{port}: {getattr(error, 'verify_message', None) or type(error).__name__}")
+                return Variant(
+                    "tls", f"{host}:{port}: {getattr(error, 'verify_message', None) or type(error).__name__}"
+                )
         sock.settimeout(limits.io_timeout)
         # The class only sets the default port of the Host header: `sock` is
         # connected (and TLS for https) already, to the checked address.

@@ -110,9 +110,16 @@ class Plugin:
     Thread-safe: each call has its own store, instance and connections.
     """
 
-    def __init__(self, wasm_path, policy: Policy | None = None, sha256: str | None = None,
-                 limits: Limits | None = None, max_memory_bytes: int = 64 << 20,
-                 deadline_seconds: float = 120.0, http_send=None):
+    def __init__(
+        self,
+        wasm_path,
+        policy: Policy | None = None,
+        sha256: str | None = None,
+        limits: Limits | None = None,
+        max_memory_bytes: int = 64 << 20,
+        deadline_seconds: float = 120.0,
+        http_send=None,
+    ):
         data = Path(wasm_path).read_bytes()
         self.sha256 = hashlib.sha256(data).hexdigest()
         if sha256 is not None and sha256.lower() != self.sha256:
@@ -133,8 +140,7 @@ class Plugin:
         self.linker = Linker(self.engine)
         self.linker.add_wasip2()
         self._add_imports()
-        threading.Thread(target=_tick, args=(weakref.ref(self.engine),), daemon=True,
-                         name="mail-oauth-epoch").start()
+        threading.Thread(target=_tick, args=(weakref.ref(self.engine),), daemon=True, name="mail-oauth-epoch").start()
         for interface in INTERFACES:
             setattr(self, interface, _Interface(self, interface))
 
@@ -152,14 +158,16 @@ class Plugin:
         def method(name):
             def run(store, this, *args):
                 return self._connections().call(this.to_host(store).rep, name, *args)
+
             return run
 
         with self.linker.root() as root:
             with root.add_instance(f"{PACKAGE}/http@{VERSION}") as http:
                 http.add_func("send", lambda _store, request: self._http_send(request))
             with root.add_instance(f"{PACKAGE}/transport@{VERSION}") as transport:
-                transport.add_resource("connection", ResourceType.host(CONNECTION),
-                                       lambda _store, rep: self._connections().drop(rep))
+                transport.add_resource(
+                    "connection", ResourceType.host(CONNECTION), lambda _store, rep: self._connections().drop(rep)
+                )
                 transport.add_func("connect", connect)
                 for name in ("read-line", "read-exact", "write", "upgrade-tls"):
                     transport.add_func(f"[method]connection.{name}", method(snake(name)))
@@ -232,5 +240,15 @@ class AsyncPlugin:
         return await asyncio.to_thread(self.plugin.call, name, *args)
 
 
-__all__ = ["AsyncPlugin", "CallTrapped", "MailFailure", "OAuthError", "Plugin", "PluginError",
-           "REDACTED", "SECRET_FIELDS", "SaslError", "WitRecord"]
+__all__ = [
+    "REDACTED",
+    "SECRET_FIELDS",
+    "AsyncPlugin",
+    "CallTrapped",
+    "MailFailure",
+    "OAuthError",
+    "Plugin",
+    "PluginError",
+    "SaslError",
+    "WitRecord",
+]

@@ -14,8 +14,9 @@ METADATA = {
     ipaddress.ip_address("100.100.100.200"),
     ipaddress.ip_address("fd00:ec2::254"),
 }
-PRIVATE_V4 = [ipaddress.ip_network(n) for n in (
-    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "198.18.0.0/15")]
+PRIVATE_V4 = [
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "198.18.0.0/15")
+]
 PRIVATE_V6 = [ipaddress.ip_network(n) for n in ("fc00::/7", "fec0::/10")]
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
@@ -111,9 +112,11 @@ class Policy:
 
     def check_address(self, host: str, address: str) -> None:
         kind = classify(address)
-        allowed = (kind == "public"
-                   or (kind == "loopback" and self.allow_loopback)
-                   or (kind in ("private", "link-local") and self.allow_private))
+        allowed = (
+            kind == "public"
+            or (kind == "loopback" and self.allow_loopback)
+            or (kind in ("private", "link-local") and self.allow_private)
+        )
         if not allowed:
             raise Denied(f"{host}: resolves to {kind} address {address}")
 

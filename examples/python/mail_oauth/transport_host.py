@@ -20,7 +20,7 @@ from .policy import Denied, Limits, Policy, classify
 READ_CHUNK = 8 * 1024
 
 
-class _Failure(Exception):
+class TransportFailure(Exception):
     """A `transport-error` to return: `.variant`."""
 
     def __init__(self, variant):
@@ -45,18 +45,18 @@ class Connection:
 
     def _fill(self):
         if self.broken:
-            raise _Failure(Variant("other", f"{self.target}: connection unusable after an earlier error"))
+            raise TransportFailure(Variant("other", f"{self.target}: connection unusable after an earlier error"))
         try:
             chunk = self.sock.recv(READ_CHUNK)
         except TimeoutError:
-            raise _Failure(Variant("timeout")) from None
+            raise TransportFailure(Variant("timeout")) from None
         except ssl.SSLError:
             self.broken = True
-            raise _Failure(Variant("tls", f"{self.target}: bad TLS record")) from None
+            raise TransportFailure(Variant("tls", f"{self.target}: bad TLS record")) from None
         except OSError:
-            raise _Failure(Variant("closed")) from None
+            raise TransportFailure(Variant("closed")) from None
         if not chunk:
-            raise _Failure(Variant("closed"))
+            raise TransportFailure(Variant("closed"))
         self.buffer += chunk
 
     def read_line(self, max_len: int) -> bytes:
@@ -64,18 +64,18 @@ class Connection:
         while True:
             end = self.buffer.find(b"\n", 0, cap)
             if end >= 0:
-                line = bytes(self.buffer[:end + 1])
-                del self.buffer[:end + 1]
+                line = bytes(self.buffer[: end + 1])
+                del self.buffer[: end + 1]
                 return line
             if len(self.buffer) >= cap:
                 self.broken = True
-                raise _Failure(Variant("line-too-long"))
+                raise TransportFailure(Variant("line-too-long"))
             self._fill()
 
     def read_exact(self, length: int) -> bytes:
         if length > self.limits.max_line_bytes:
             self.broken = True
-            raise _Failure(Variant("line-too-long"))
+            raise TransportFailure(Variant("line-too-long"))
         while len(self.buffer) < length:
             self._fill()
         data = bytes(self.buffer[:length])
@@ -84,20 +84,20 @@ class Connection:
 
     def write(self, data: bytes) -> None:
         if self.broken:
-            raise _Failure(Variant("other", f"{self.target}: connection unusable after an earlier error"))
+            raise TransportFailure(Variant("other", f"{self.target}: connection unusable after an earlier error"))
         try:
             self.sock.sendall(data)
         except TimeoutError:
-            raise _Failure(Variant("timeout")) from None
+            raise TransportFailure(Variant("timeout")) from None
         except OSError:
-            raise _Failure(Variant("closed")) from None
+            raise TransportFailure(Variant("closed")) from None
 
     def upgrade_tls(self) -> None:
         if self.security != "starttls" or self.tls:
-            raise _Failure(Variant("other", f"{self.target}: only a starttls connection upgrades, once"))
+            raise TransportFailure(Variant("other", f"{self.target}: only a starttls connection upgrades, once"))
         if self.buffer:
             self.broken = True
-            raise _Failure(Variant("other", f"{self.target}: plaintext received ahead of the TLS handshake"))
+            raise TransportFailure(Variant("other", f"{self.target}: plaintext received ahead of the TLS handshake"))
         self.sock = _handshake(self.sock, self.host, self.port, self.policy, self.limits)
         self.tls = True
 
@@ -114,29 +114,32 @@ def _handshake(sock, host, port, policy: Policy, limits: Limits):
         wrapped = policy.ssl_context().wrap_socket(sock, server_hostname=host)
     except TimeoutError:
         sock.close()
-        raise _Failure(Variant("timeout")) from None
+        raise TransportFailure(Variant("timeout")) from None
     except ssl.SSLCertVerificationError as error:
         sock.close()
-        raise _Failure(Variant("tls", f"{host}:{port}: certificate not valid: {error.verify_message}")) from None
+        raise TransportFailure(
+            Variant("tls", f"{host}:{port}: certificate not valid: {error.verify_message}")
+        ) from None
     except (ssl.SSLError, OSError) as error:
         sock.close()
-        raise _Failure(Variant("tls", f"{host}:{port}: handshake failed: {type(error).__name__}")) from None
+        raise TransportFailure(Variant("tls", f"{host}:{port}: handshake failed: {type(error).__name__}")) from None
     wrapped.settimeout(limits.io_timeout)
     return wrapped
 
 
 def open_connection(policy: Policy, limits: Limits, host: str, port: int, security: str) -> Connection:
-    """Checks, resolves, checks again, connects; raises _Failure."""
+    """Checks, resolves, checks again, connects; raises TransportFailure."""
     try:
         policy.check_host_port(host, port)
         addresses = policy.resolve(host, port)
-        if security == "plain" and not (policy.allow_loopback and all(
-                classify(sockaddr[0]) == "loopback" for _, sockaddr in addresses)):
+        if security == "plain" and not (
+            policy.allow_loopback and all(classify(sockaddr[0]) == "loopback" for _, sockaddr in addresses)
+        ):
             raise Denied(f"{host}:{port}: plain (no TLS) is allowed only to loopback")
     except Denied as error:
-        raise _Failure(Variant("denied", str(error))) from None
+        raise TransportFailure(Variant("denied", str(error))) from None
     except OSError as error:
-        raise _Failure(Variant("refused", str(error))) from None
+        raise TransportFailure(Variant("refused", str(error))) from None
     sock, last = None, None
     for family, sockaddr in addresses:
         candidate = socket.socket(family, socket.SOCK_STREAM)
@@ -152,7 +155,7 @@ def open_connection(policy: Policy, limits: Limits, host: str, port: int, securi
             candidate.close()
             last = Variant("refused", f"{host}:{port}: {error.strerror or type(error).__name__}")
     if sock is None:
-        raise _Failure(last or Variant("refused", f"{host}:{port}: no address"))
+        raise TransportFailure(last or Variant("refused", f"{host}:{port}: no address"))
     if security == "implicit-tls":
         sock = _handshake(sock, host, port, policy, limits)
     sock.settimeout(limits.io_timeout)
@@ -173,7 +176,7 @@ class Connections:
             return Variant("denied", f"{host}:{port}: {self.limits.max_connections} connections already open")
         try:
             connection = open_connection(self.policy, self.limits, host, port, security)
-        except _Failure as failure:
+        except TransportFailure as failure:
             return failure.variant
         rep, self.next_rep = self.next_rep, self.next_rep + 1
         self.open[rep] = connection
@@ -185,7 +188,7 @@ class Connections:
             return Variant("other", "no such connection")
         try:
             return getattr(connection, method)(*args)
-        except _Failure as failure:
+        except TransportFailure as failure:
             return failure.variant
 
     def drop(self, rep):

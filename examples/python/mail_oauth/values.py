@@ -22,15 +22,35 @@ in `SECRET_FIELDS` print as `[redacted]`.
 """
 
 from wasmtime.component import (
-    BorrowType, EnumType, FlagsType, ListType, OptionType, OwnType, Record, RecordType,
-    ResultType, TupleType, U8, Variant, VariantType,
+    U8,
+    BorrowType,
+    EnumType,
+    FlagsType,
+    ListType,
+    OptionType,
+    OwnType,
+    Record,
+    RecordType,
+    ResultType,
+    TupleType,
+    Variant,
+    VariantType,
 )
 
 #: Field (and variant case) names whose value is a secret, in snake_case.
-SECRET_FIELDS = frozenset({
-    "access_token", "refresh_token", "id_token", "secret", "pkce_verifier", "device_code",
-    "client_secret", "token", "password",
-})
+SECRET_FIELDS = frozenset(
+    {
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "secret",
+        "pkce_verifier",
+        "device_code",
+        "client_secret",
+        "token",
+        "password",
+    }
+)
 REDACTED = "[redacted]"
 
 
@@ -44,7 +64,8 @@ class WitRecord(dict):
     def __repr__(self):
         shown = ", ".join(
             f"{key!r}: {REDACTED if key in SECRET_FIELDS and value is not None else repr(value)}"
-            for key, value in self.items())
+            for key, value in self.items()
+        )
         return "{" + shown + "}"
 
     __str__ = __repr__

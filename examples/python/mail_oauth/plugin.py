@@ -12,10 +12,12 @@ from pathlib import Path
 import wasmtime
 from wasmtime.component import Component, FuncType, Linker, ResourceHost, ResourceType
 
-from . import http_host
+from . import _fast_bytes, http_host
 from .policy import Limits, Policy
 from .transport_host import Connections
 from .values import REDACTED, SECRET_FIELDS, WitRecord, lift, lower, snake
+
+_fast_bytes.install()
 
 PACKAGE = "mail-oauth:plugin"
 VERSION = "0.2.0"

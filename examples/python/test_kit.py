@@ -2,6 +2,7 @@
 data and its redaction, typed errors, and the imports' behaviour on faults no
 real server produces on demand (local scripted sockets on 127.0.0.1)."""
 
+import asyncio
 import ctypes
 import http.server
 import os
@@ -15,6 +16,7 @@ from wasmtime import _ffi as ffi
 from wasmtime.component import Record
 
 from mail_oauth import (
+    AsyncPlugin,
     Denied,
     Limits,
     MailFailure,
@@ -153,6 +155,18 @@ class PluginTest(unittest.TestCase):
         self.assertEqual(caught.exception.value["tag"], "denied")
         self.assertIsNone(caught.exception.refreshed)
         self.assertNotIn("tok-SECRET", str(caught.exception) + repr(caught.exception))
+
+    def test_async_plugin_runs_calls_off_the_event_loop(self):
+        async def main():
+            kit = AsyncPlugin(WASM)
+            self.assertEqual(kit.sha256, self.plugin.sha256)
+            results = await asyncio.gather(*(kit.sasl.xoauth2(f"u{i}@example.com", "t") for i in range(4)))
+            with self.assertRaises(OAuthError):
+                await kit.oauth.discover("https://accounts.google.com")
+            return results
+
+        results = asyncio.run(main())
+        self.assertEqual(results[2], self.plugin.sasl.xoauth2("u2@example.com", "t"))
 
     def test_calls_from_threads_are_independent(self):
         results, errors = [], []

@@ -1,0 +1,27 @@
+<?php
+
+declare(strict_types=1);
+
+namespace MailOAuth;
+
+/**
+ * Limits of one call (the Rust host's defaults): seconds to connect
+ * (resolution, TCP, TLS handshake) and for each read or write; bytes of a
+ * request body, a response body, a mail line or literal; connections open
+ * at once; the component's linear memory; fuel (wasm instructions, roughly)
+ * before a runaway call traps.
+ */
+final class Limits
+{
+    public function __construct(
+        public readonly float $connectTimeout = 10.0,
+        public readonly float $ioTimeout = 30.0,
+        public readonly int $maxRequestBytes = 1 << 20,
+        public readonly int $maxResponseBytes = 1 << 20,
+        public readonly int $maxLineBytes = 64 * 1024,
+        public readonly int $maxConnections = 16,
+        public readonly int $maxMemoryBytes = 64 << 20,
+        public readonly int $fuel = 20_000_000_000,
+    ) {
+    }
+}

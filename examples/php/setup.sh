@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what the PHP kit needs, idempotently (each step skipped when its
+# result is present): PHP 8.2 CLI with curl (Debian 12's php8.2-cli ships
+# FFI and OpenSSL), run as root through apt-get; and the wasmtime C library,
+# target/release/libmail_oauth_wasmtime_capi.so, built from
+# examples/php/native (cmake is needed by the wasmtime-c-api-impl crate's
+# build script to install its headers). Prints the library's path.
+# MAIL_OAUTH_WASMTIME_LIB, when set, names a library built elsewhere.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+[ -d "$HOME/.cargo/bin" ] && case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) PATH="$HOME/.cargo/bin:$PATH" ;; esac
+
+apt_install() {
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || { echo "setup.sh: need root (or sudo) to install $*" >&2; exit 2; }
+    sudo=sudo
+  fi
+  if [ ! -e /tmp/.mail-oauth-php-apt-updated ]; then
+    $sudo apt-get update -qq >/dev/null && touch /tmp/.mail-oauth-php-apt-updated
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+if ! command -v php >/dev/null || ! php -m | grep -qx curl || ! php -m | grep -qx FFI; then
+  echo "setup.sh: installing php8.2-cli php8.2-curl" >&2
+  apt_install php8.2-cli php8.2-curl
+fi
+
+lib=${MAIL_OAUTH_WASMTIME_LIB:-$ROOT/target/release/libmail_oauth_wasmtime_capi.so}
+if [ ! -e "$lib" ]; then
+  [ -n "${MAIL_OAUTH_WASMTIME_LIB:-}" ] && { echo "setup.sh: MAIL_OAUTH_WASMTIME_LIB=$lib does not exist" >&2; exit 2; }
+  command -v cmake >/dev/null || { echo "setup.sh: installing cmake" >&2; apt_install cmake; }
+  echo "setup.sh: building the wasmtime C library (cargo build --release -p mail-oauth-wasmtime-capi)" >&2
+  (cd "$ROOT" && cargo build --release -q -p mail-oauth-wasmtime-capi)
+fi
+echo "$lib"

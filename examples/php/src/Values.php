@@ -247,7 +247,7 @@ final class Values
                     return;
                 case 'char':
                     $dst->kind = self::CHAR;
-                    $dst->of->character = mb_ord($value, 'UTF-8');
+                    $dst->of->character = self::ord($value);
                     return;
                 case 'f32':
                     $dst->kind = self::F32;
@@ -268,7 +268,6 @@ final class Values
                     $this->writeBytes($dst, $value);
                     return;
                 }
-                // through list (not of.list): a field access copies a struct
                 $this->ffi->wasmtime_component_vallist_new_uninit(FFI::addr($dst->of->list), count($value));
                 $data = $dst->of->list->data;
                 foreach ($value as $i => $item) {
@@ -395,7 +394,7 @@ final class Values
             case self::F64:
                 return $src->of->f64;
             case self::CHAR:
-                return mb_chr($src->of->character, 'UTF-8');
+                return self::chr($src->of->character);
             case self::STRING:
                 return self::text($src->of->string);
             case self::ENUM:
@@ -467,6 +466,18 @@ final class Values
                 return $out;
         }
         throw new \RuntimeException("unsupported value kind {$kind}");
+    }
+
+    /** The code point of one UTF-8 character (mbstring is not assumed). */
+    private static function ord(string $char): int
+    {
+        $units = unpack('N', (string) iconv('UTF-8', 'UTF-32BE', $char));
+        return $units[1];
+    }
+
+    private static function chr(int $codePoint): string
+    {
+        return (string) iconv('UTF-32BE', 'UTF-8', pack('N', $codePoint));
     }
 
     /** The byte at offset 8 of each 32-byte value. */

@@ -101,6 +101,9 @@ final class HttpHost
         $method = strtoupper($request['method']);
         if ($method === 'GET' && $request['body'] === '') {
             $options[CURLOPT_HTTPGET] = true;
+        } elseif ($method === 'POST') {
+            $options[CURLOPT_POST] = true;
+            $options[CURLOPT_POSTFIELDS] = $request['body'];
         } else {
             $options[CURLOPT_CUSTOMREQUEST] = $method;
             $options[CURLOPT_POSTFIELDS] = $request['body'];

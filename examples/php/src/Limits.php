@@ -9,7 +9,9 @@ namespace MailOAuth;
  * (resolution, TCP, TLS handshake) and for each read or write; bytes of a
  * request body, a response body, a mail line or literal; connections open
  * at once; the component's linear memory; fuel (wasm instructions, roughly)
- * before a runaway call traps.
+ * before a runaway call traps; instance slots of the pooling allocator (the
+ * instances alive at once in this process: one per call in progress; 0 for
+ * wasmtime's on-demand allocator, where address space is limited).
  */
 final class Limits
 {
@@ -22,6 +24,7 @@ final class Limits
         public readonly int $maxConnections = 16,
         public readonly int $maxMemoryBytes = 64 << 20,
         public readonly int $fuel = 20_000_000_000,
+        public readonly int $poolSlots = 4,
     ) {
     }
 }

@@ -1,11 +1,13 @@
+#define FFI_SCOPE "MAIL_OAUTH_WASMTIME"
+#define FFI_LIB "libmail_oauth_wasmtime_capi.so"
 // The subset of wasmtime 48's C API (the headers of the wasmtime-c-api-impl
 // crate, include/wasm.h, wasi.h, wasmtime/*.h and wasmtime/component/*.h)
 // that the PHP kit calls, declared for FFI::cdef / FFI::load: no
 // preprocessor, so every macro is spelled out. Keep in step with those
 // headers when the wasmtime pin moves. `const uint8_t *buf` is declared
 // `const char *` (same ABI) so that FFI passes a PHP string without a copy.
-#define FFI_SCOPE "MAIL_OAUTH_WASMTIME"
-#define FFI_LIB "libmail_oauth_wasmtime_capi.so"
+// The two #define lines come first: FFI::load and ffi.preload read them
+// only there (FFI::cdef gets the text without them, see Native::header).
 
 typedef struct wasm_byte_vec_t { size_t size; char *data; } wasm_byte_vec_t;
 typedef wasm_byte_vec_t wasm_name_t;

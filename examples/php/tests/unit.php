@@ -308,6 +308,23 @@ test('calls: an import failing inside PHP is a CallTrapped, never an answer', fu
     eq('x', substr($kit->sasl->xoauth2('a@b.c', 'x') === base64_encode("user=a@b.c\x01auth=Bearer x\x01\x01") ? 'x' : '', 0, 1), 'the plugin still works after a trap');
 });
 
+test('FFI: the php-fpm setup (ffi.enable=preload, ffi.preload of ffi-header.php\'s header) is what the kit uses', function () {
+    $header = tempnam(sys_get_temp_dir(), 'mail-oauth-h');
+    try {
+        exec(escapeshellarg(PHP_BINARY) . ' ' . escapeshellarg(dirname(__DIR__) . '/ffi-header.php') . ' > ' . escapeshellarg($header), $out, $status);
+        eq(0, $status, 'ffi-header.php');
+        // With the library path broken, only the preloaded scope can work.
+        $code = 'require ' . var_export(dirname(__DIR__) . '/autoload.php', true) . '; '
+            . '$k = new MailOAuth\Plugin(' . var_export(wasm_path(), true) . '); echo $k->sasl->xoauth2("a@b.c", "t");';
+        $command = 'MAIL_OAUTH_WASMTIME_LIB=/nonexistent ' . escapeshellarg(PHP_BINARY) . ' -d ffi.enable=preload -d ffi.preload='
+            . escapeshellarg($header) . ' -r ' . escapeshellarg($code) . ' 2>&1';
+        $printed = (string) shell_exec($command);
+        eq(base64_encode("user=a@b.c\x01auth=Bearer t\x01\x01"), $printed, 'a call through the preloaded scope');
+    } finally {
+        unlink($header);
+    }
+});
+
 /** The type of parameter $i of $function, from the shipped types. */
 function wit_param(string $function, int $i): mixed
 {

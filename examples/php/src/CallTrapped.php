@@ -10,4 +10,11 @@ namespace MailOAuth;
  */
 final class CallTrapped extends \RuntimeException
 {
+    use NoTraceArgs;
+
+    public function __construct(string $message, int $code = 0, ?\Throwable $previous = null)
+    {
+        parent::__construct($message, $code, $previous);
+        $this->dropTraceArgs();
+    }
 }

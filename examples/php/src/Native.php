@@ -10,7 +10,7 @@ use FFI;
  * The wasmtime C library through PHP's FFI: the preloaded scope when a
  * php-fpm deployment preloads it (README, "FFI in php-fpm"), else
  * FFI::cdef of src/wasmtime.h and the shared library built by
- * `cargo build --release -p mail-oauth-wasmtime-capi`.
+ * `cargo build --release -p mail-oauth-wasmtime-capi --features capi`.
  */
 final class Native
 {
@@ -52,7 +52,7 @@ final class Native
         $library ??= self::libraryPath();
         if (!is_file($library)) {
             throw new \RuntimeException("the wasmtime C library is not at {$library}: build it with "
-                . '`cargo build --release -p mail-oauth-wasmtime-capi` or set MAIL_OAUTH_WASMTIME_LIB');
+                . '`cargo build --release -p mail-oauth-wasmtime-capi --features capi` (examples/php/setup.sh) or set MAIL_OAUTH_WASMTIME_LIB');
         }
         $ffi = FFI::cdef(self::header(), $library);
         if (FFI::sizeof($ffi->type('wasmtime_component_val_t')) !== 32) {

@@ -338,7 +338,6 @@ final class Plugin
         $error = $result['err'];
         $interface = strstr($function, '.', true);
         if ($interface === 'mail' && $error instanceof Record) {
-            $failure = $error->toArray();
             throw new MailFailure($error['error'], $error['refreshed']);
         }
         $exception = $interface === 'sasl' ? SaslException::class : OAuthException::class;
@@ -356,11 +355,11 @@ final class Plugin
     {
         $type = $this->types[$function] ?? null;
         if ($type === null || $type['direction'] !== 'export') {
-            throw new \InvalidArgumentException("the component exports no function {$function}");
+            throw new InvalidArgument("the component exports no function {$function}");
         }
         $params = $type['params'];
         if (count($args) !== count($params)) {
-            throw new \InvalidArgumentException("{$function} takes " . count($params) . ' arguments, not ' . count($args));
+            throw new InvalidArgument("{$function} takes " . count($params) . ' arguments, not ' . count($args));
         }
         $normalized = [];
         foreach ($params as $i => [$name, $paramType]) {

@@ -13,9 +13,12 @@ namespace MailOAuth;
  */
 class PluginException extends \RuntimeException
 {
+    use NoTraceArgs;
+
     public function __construct(public readonly string $tag, private readonly mixed $payload = null)
     {
         parent::__construct(self::describe($tag, $payload));
+        $this->dropTraceArgs();
     }
 
     public function value(): mixed

@@ -46,7 +46,7 @@ final class Values
     // ---------------------------------------------------------------- checking
 
     /**
-     * The value in canonical form for write(); throws \InvalidArgumentException
+     * The value in canonical form for write(); throws InvalidArgument
      * naming the path (never the value: it may be a secret).
      */
     public static function normalize(mixed $type, mixed $value, string $path = 'value'): mixed
@@ -55,34 +55,34 @@ final class Values
             if (isset(self::INTS[$type])) {
                 [, $min, $max] = self::INTS[$type];
                 if (!is_int($value) || $value < $min || $value > $max) {
-                    throw new \InvalidArgumentException("{$path}: expected a {$type}");
+                    throw new InvalidArgument("{$path}: expected a {$type}");
                 }
                 return $value;
             }
             switch ($type) {
                 case 'bool':
                     if (!is_bool($value)) {
-                        throw new \InvalidArgumentException("{$path}: expected a bool");
+                        throw new InvalidArgument("{$path}: expected a bool");
                     }
                     return $value;
                 case 'string':
                     if (!is_string($value) || preg_match('//u', $value) !== 1) {
-                        throw new \InvalidArgumentException("{$path}: expected a UTF-8 string");
+                        throw new InvalidArgument("{$path}: expected a UTF-8 string");
                     }
                     return $value;
                 case 'char':
                     if (!is_string($value) || preg_match('/^.$/su', $value) !== 1) {
-                        throw new \InvalidArgumentException("{$path}: expected one character");
+                        throw new InvalidArgument("{$path}: expected one character");
                     }
                     return $value;
                 case 'f32':
                 case 'f64':
                     if (!is_int($value) && !is_float($value)) {
-                        throw new \InvalidArgumentException("{$path}: expected a number");
+                        throw new InvalidArgument("{$path}: expected a number");
                     }
                     return (float) $value;
             }
-            throw new \InvalidArgumentException("{$path}: unsupported type {$type}");
+            throw new InvalidArgument("{$path}: unsupported type {$type}");
         }
         $kind = array_key_first($type);
         $spec = $type[$kind];
@@ -95,15 +95,15 @@ final class Values
                     if (is_array($value) && array_is_list($value)) {
                         foreach ($value as $i => $byte) {
                             if (!is_int($byte) || $byte < 0 || $byte > 255) {
-                                throw new \InvalidArgumentException("{$path}[{$i}]: expected a u8");
+                                throw new InvalidArgument("{$path}[{$i}]: expected a u8");
                             }
                         }
                         return $value === [] ? '' : pack('C*', ...$value);
                     }
-                    throw new \InvalidArgumentException("{$path}: expected bytes (a string)");
+                    throw new InvalidArgument("{$path}: expected bytes (a string)");
                 }
                 if (!is_array($value) || !array_is_list($value)) {
-                    throw new \InvalidArgumentException("{$path}: expected a list");
+                    throw new InvalidArgument("{$path}: expected a list");
                 }
                 $out = [];
                 foreach ($value as $i => $item) {
@@ -112,7 +112,7 @@ final class Values
                 return $out;
             case 'tuple':
                 if (!is_array($value) || !array_is_list($value) || count($value) !== count($spec)) {
-                    throw new \InvalidArgumentException("{$path}: expected a tuple of " . count($spec));
+                    throw new InvalidArgument("{$path}: expected a tuple of " . count($spec));
                 }
                 $out = [];
                 foreach ($spec as $i => $itemType) {
@@ -124,7 +124,7 @@ final class Values
                     $value = $value->toArray();
                 }
                 if (!is_array($value) || ($value !== [] && array_is_list($value))) {
-                    throw new \InvalidArgumentException("{$path}: expected a record (an array keyed by field names)");
+                    throw new InvalidArgument("{$path}: expected a record (an array keyed by field names)");
                 }
                 $given = [];
                 foreach ($value as $key => $item) {
@@ -138,74 +138,74 @@ final class Values
                     } elseif (is_array($fieldType) && array_key_first($fieldType) === 'option') {
                         $out[$name] = null;
                     } else {
-                        throw new \InvalidArgumentException("{$path}: no field {$name}");
+                        throw new InvalidArgument("{$path}: no field {$name}");
                     }
                 }
                 if ($given !== []) {
-                    throw new \InvalidArgumentException("{$path}: unknown field " . array_key_first($given));
+                    throw new InvalidArgument("{$path}: unknown field " . array_key_first($given));
                 }
                 return $out;
             case 'variant':
                 if (!is_array($value) || !isset($value['tag']) || !is_string($value['tag'])
                     || array_diff(array_keys($value), ['tag', 'val']) !== []) {
-                    throw new \InvalidArgumentException("{$path}: expected ['tag' => case, 'val' => payload]");
+                    throw new InvalidArgument("{$path}: expected ['tag' => case, 'val' => payload]");
                 }
                 $tag = self::kebab($value['tag']);
                 foreach ($spec as [$case, $payload]) {
                     if ($case === $tag) {
                         if ($payload === null) {
                             if (array_key_exists('val', $value) && $value['val'] !== null) {
-                                throw new \InvalidArgumentException("{$path}: case {$case} has no payload");
+                                throw new InvalidArgument("{$path}: case {$case} has no payload");
                             }
                             return ['tag' => $case];
                         }
                         if (!array_key_exists('val', $value)) {
-                            throw new \InvalidArgumentException("{$path}: case {$case} needs a payload");
+                            throw new InvalidArgument("{$path}: case {$case} needs a payload");
                         }
                         return ['tag' => $case, 'val' => self::normalize($payload, $value['val'], "{$path}.{$case}")];
                     }
                 }
-                throw new \InvalidArgumentException("{$path}: no case {$tag}");
+                throw new InvalidArgument("{$path}: no case {$tag}");
             case 'enum':
                 if (!is_string($value) || !in_array(self::kebab($value), $spec, true)) {
-                    throw new \InvalidArgumentException("{$path}: expected one of " . implode(', ', $spec));
+                    throw new InvalidArgument("{$path}: expected one of " . implode(', ', $spec));
                 }
                 return self::kebab($value);
             case 'option':
                 return $value === null ? null : [self::normalize($spec, $value, $path)];
             case 'result':
                 if (!is_array($value) || count($value) !== 1 || !(array_key_exists('ok', $value) || array_key_exists('err', $value))) {
-                    throw new \InvalidArgumentException("{$path}: expected ['ok' => ...] or ['err' => ...]");
+                    throw new InvalidArgument("{$path}: expected ['ok' => ...] or ['err' => ...]");
                 }
                 $ok = array_key_exists('ok', $value);
                 $inner = $spec[$ok ? 0 : 1];
                 $payload = $value[$ok ? 'ok' : 'err'];
                 if ($inner === null) {
                     if ($payload !== null) {
-                        throw new \InvalidArgumentException("{$path}: no payload expected");
+                        throw new InvalidArgument("{$path}: no payload expected");
                     }
                     return [$ok, null];
                 }
                 return [$ok, self::normalize($inner, $payload, $path . ($ok ? '.ok' : '.err'))];
             case 'flags':
                 if (!is_array($value) || !array_is_list($value)) {
-                    throw new \InvalidArgumentException("{$path}: expected a list of flag names");
+                    throw new InvalidArgument("{$path}: expected a list of flag names");
                 }
                 $out = [];
                 foreach ($value as $flag) {
                     if (!is_string($flag) || !in_array(self::kebab($flag), $spec, true)) {
-                        throw new \InvalidArgumentException("{$path}: no flag of that name");
+                        throw new InvalidArgument("{$path}: no flag of that name");
                     }
                     $out[] = self::kebab($flag);
                 }
                 return array_values(array_unique($out));
             case 'opaque':
                 if (!is_int($value)) {
-                    throw new \InvalidArgumentException("{$path}: expected a resource handle");
+                    throw new InvalidArgument("{$path}: expected a resource handle");
                 }
                 return $value;
         }
-        throw new \InvalidArgumentException("{$path}: unsupported type {$kind}");
+        throw new InvalidArgument("{$path}: unsupported type {$kind}");
     }
 
     // ---------------------------------------------------------------- writing

@@ -172,6 +172,34 @@ test('redaction: Record, exceptions and the plugin never show a secret', functio
     check(!str_contains(print_r($kit, true), 'secret'), 'the plugin shows its digest and exports only');
 });
 
+test('redaction: exception traces keep no arguments (secrets passed in) even with exception_ignore_args off', function () {
+    $previous = ini_set('zend.exception_ignore_args', '0');
+    $previousLength = ini_set('zend.exception_string_param_max_len', '15');
+    try {
+        $kit = new Plugin(wasm_path(), httpSend: fn (array $request): array => ['status' => 400,
+            'headers' => [['name' => 'content-type', 'value' => 'application/json']], 'body' => '{"error":"invalid_grant"}']);
+        $provider = $kit->oauth->preset(['tag' => 'google']);
+        $client = ['id' => 'c', 'secret' => 'client-secret-4711', 'redirect-uri' => 'http://127.0.0.1/cb'];
+        $tokens = ['access-token' => 'access-token-4711', 'refresh-token' => 'refresh-token-4711', 'scopes' => []];
+        secret('client-secret-4711', 'access-token-4711', 'refresh-token-4711');
+        $e = throws(OAuthException::class, fn () => $kit->oauth->refresh($provider, $client, $tokens, 1_700_000_000), 'refused');
+        eq('reauthorize-required', $e->tag, 'invalid_grant');
+        $bad = throws(InvalidArgumentException::class, fn () => $kit->oauth->refresh($provider, $client, $tokens, -1), 'a negative now');
+        // The control: an ordinary exception does show an argument here.
+        $plain = (fn (string $s) => new RuntimeException('plain'))('client-secret-4711');
+        check(str_contains($plain->getTraceAsString(), 'client-secre'), 'the control trace shows its argument');
+        foreach ([$e, $bad] as $thrown) {
+            $shown = $thrown->getTraceAsString() . var_export($thrown, true) . print_r($thrown, true) . $thrown;
+            foreach (['client-secret-4711', 'access-token-4711', 'refresh-token-4711'] as $secret) {
+                check(!str_contains($shown, substr($secret, 0, 12)), get_class($thrown) . ' shows no secret');
+            }
+        }
+    } finally {
+        ini_set('zend.exception_ignore_args', (string) $previous);
+        ini_set('zend.exception_string_param_max_len', (string) $previousLength);
+    }
+});
+
 test('digest: exposed, and a wrong expected digest refuses to load', function () use ($kit) {
     eq(hash_file('sha256', wasm_path()), $kit->sha256, 'sha256');
     new Plugin(wasm_path(), sha256: strtoupper($kit->sha256));

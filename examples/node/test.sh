@@ -16,4 +16,4 @@ export MAIL_OAUTH_WASM
 bash install.sh
 npx --no-install eslint .
 bash "$repo/tests/peers/up.sh" >/dev/null
-node --test --test-concurrency=1 test/
+node --test --test-concurrency=1 test/kit.test.js test/e2e.test.js

@@ -101,6 +101,14 @@ function camel(name) {
   return name.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
 }
 
+// The next call's instance is made ahead, while the worker is idle: still
+// fresh (never used), but off the call's critical path.
+let ready = null;
+const prepare = () => {
+  ready ??= instantiate((file) => modules.get(file), imports);
+};
+setImmediate(prepare);
+
 parentPort.on('message', ({ id, name, args, httpData }) => {
   callId = id;
   const post = (message) => {
@@ -110,7 +118,8 @@ parentPort.on('message', ({ id, name, args, httpData }) => {
   if (httpData !== undefined) io('begin', id, httpData);
   try {
     const [iface, fn] = name.split('.');
-    const exports = instantiate((file) => modules.get(file), imports);
+    const exports = ready ?? instantiate((file) => modules.get(file), imports);
+    ready = null;
     const target = exports[iface]?.[camel(fn)];
     if (typeof target !== 'function') {
       post({ id, usage: `the component exports no ${name}` });
@@ -135,5 +144,6 @@ parentPort.on('message', ({ id, name, args, httpData }) => {
     post({ id, trap: `${name}: the component trapped: ${String(error?.message ?? error).split('\n')[0]}` });
   } finally {
     io('closeAll', id);
+    setImmediate(prepare);
   }
 });

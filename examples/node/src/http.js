@@ -17,6 +17,14 @@ export function trustedCas(policy) {
   return policy.caFile ? [...tls.rootCertificates, readFileSync(policy.caFile, 'utf8')] : undefined;
 }
 
+// Connections are kept alive per origin (as any HTTP client's are): a
+// reused socket goes to an address the policy checked when it was opened,
+// for the same origin. Agents live on the I/O thread of one kit worker.
+const agents = {
+  http: new http.Agent({ keepAlive: true, maxSockets: 4, maxFreeSockets: 2, timeout: 30_000 }),
+  https: new https.Agent({ keepAlive: true, maxSockets: 4, maxFreeSockets: 2, timeout: 30_000 }),
+};
+
 /** An `http-error` variant. */
 const fail = (tag, val) => ({ err: val === undefined ? { tag } : { tag, val } });
 
@@ -52,7 +60,7 @@ export async function send(policy, limits, request) {
     port,
     path: url.pathname + url.search,
     headers,
-    agent: false,
+    agent: agents[scheme],
     lookup: (_name, opts, callback) => (opts?.all ? callback(null, [{ address, family }]) : callback(null, address, family)),
     timeout: limits.connectTimeoutMs,
   };

@@ -15,6 +15,7 @@ import { inspect } from 'node:util';
 import { ImapFlow } from 'imapflow';
 
 import { MailOAuth, OAuthError, Policy } from '../src/index.js';
+import { tokenSet } from './browser.js';
 
 const WASM = process.env.MAIL_OAUTH_WASM ?? new URL('../../../target/artifacts/mail_oauth_guest.wasm', import.meta.url).pathname;
 const AS = 'http://127.0.0.1:10090';
@@ -23,34 +24,6 @@ const SUBMISSION = 10587;
 const ALICE = 'alice@example.test';
 const CA = join(process.env.PEERS_ROOT ?? join(process.env.TMPDIR ?? tmpdir(), 'mail-oauth-peers'), 'tls', 'ca.crt');
 const CLIENT = { id: 'mail-public', secret: undefined, redirectUri: 'http://127.0.0.1:8765/callback' };
-
-/** What the user's browser does: follow the AS's redirects (it approves by itself here) up to the redirect URI. */
-export async function playBrowser(url, redirectUri) {
-  const cookies = new Map();
-  for (let i = 0; i < 10; i += 1) {
-    const response = await fetch(url, {
-      redirect: 'manual',
-      headers: cookies.size ? { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {},
-    });
-    await response.arrayBuffer();
-    for (const cookie of response.headers.getSetCookie()) {
-      const [pair] = cookie.split(';');
-      const at = pair.indexOf('=');
-      cookies.set(pair.slice(0, at).trim(), pair.slice(at + 1).trim());
-    }
-    const location = response.headers.get('location');
-    if (![302, 303].includes(response.status) || !location) throw new Error(`the AS answered ${response.status} without a redirect`);
-    url = new URL(location, url).href;
-    if (url.startsWith(`${redirectUri}?`)) return url;
-  }
-  throw new Error('the AS never redirected to the callback');
-}
-
-export async function tokenSet(kit, provider, now) {
-  const pending = await kit.oauth.beginAuthorization(provider, CLIENT, { scopes: ['openid', 'email', 'mail'], loginHint: ALICE });
-  const callback = await playBrowser(pending.url, CLIENT.redirectUri);
-  return { pending, callback, tokens: await kit.oauth.completeAuthorization(provider, CLIENT, pending, callback, now) };
-}
 
 test('web flow, rotation, imapflow over XOAUTH2, a test message read back, revoke', async (t) => {
   const printed = [];
@@ -75,7 +48,7 @@ test('web flow, rotation, imapflow over XOAUTH2, a test message read back, revok
   const now = BigInt(Math.floor(Date.now() / 1000));
   const provider = await kit.oauth.discover(AS);
 
-  const { pending, callback, tokens } = await tokenSet(kit, provider, now);
+  const { pending, callback, tokens } = await tokenSet(kit, provider, CLIENT, ALICE, now);
   secrets.add(pending.pkceVerifier);
   keep(tokens);
   say('pending:', pending);

@@ -3,7 +3,7 @@
 # result is present): PHP 8.2 CLI with curl (Debian 12's php8.2-cli ships
 # FFI and OpenSSL), run as root through apt-get; and the wasmtime C library,
 # target/release/libmail_oauth_wasmtime_capi.so, built from
-# examples/php/native (cmake is needed by the wasmtime-c-api-impl crate's
+# examples/php/native with its `capi` feature (cmake is needed by the wasmtime-c-api-impl crate's
 # build script to install its headers). Prints the library's path.
 # MAIL_OAUTH_WASMTIME_LIB, when set, names a library built elsewhere.
 set -euo pipefail
@@ -29,10 +29,11 @@ if ! command -v php >/dev/null || ! php -m | grep -qx curl || ! php -m | grep -q
 fi
 
 lib=${MAIL_OAUTH_WASMTIME_LIB:-$ROOT/target/release/libmail_oauth_wasmtime_capi.so}
-if [ ! -e "$lib" ]; then
+# Absent, or built without the `capi` feature (by a workspace-wide build): empty.
+if [ ! -e "$lib" ] || ! grep -q wasmtime_component_linker_new "$lib"; then
   [ -n "${MAIL_OAUTH_WASMTIME_LIB:-}" ] && { echo "setup.sh: MAIL_OAUTH_WASMTIME_LIB=$lib does not exist" >&2; exit 2; }
   command -v cmake >/dev/null || { echo "setup.sh: installing cmake" >&2; apt_install cmake; }
-  echo "setup.sh: building the wasmtime C library (cargo build --release -p mail-oauth-wasmtime-capi)" >&2
-  (cd "$ROOT" && cargo build --release -q -p mail-oauth-wasmtime-capi)
+  echo "setup.sh: building the wasmtime C library (cargo build --release -p mail-oauth-wasmtime-capi --features capi)" >&2
+  (cd "$ROOT" && cargo build --release -q -p mail-oauth-wasmtime-capi --features capi)
 fi
 echo "$lib"

@@ -10,6 +10,7 @@ import socket
 import threading
 import unittest
 from pathlib import Path
+from typing import ClassVar
 
 import wasmtime
 from wasmtime import _ffi as ffi
@@ -330,7 +331,17 @@ class TransportFaultTest(unittest.TestCase):
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive
+    peers: ClassVar[list] = []
+
     def do_GET(self):
+        Handler.peers.append(self.client_address[1])
+        if self.path == "/close":
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            return
         if self.path == "/redirect":
             self.send_response(302)
             self.send_header("Location", "http://127.0.0.1:1/elsewhere")
@@ -383,6 +394,16 @@ class HttpFaultTest(unittest.TestCase):
             self.policy(), Limits(max_request_bytes=10), request(self.origin + "/big", "POST", b"y" * 11)
         )
         self.assertEqual(response.tag, "too-large")
+
+    def test_connections_are_kept_alive_per_origin_and_closed_ones_dropped(self):
+        pool = http_host.Pool()
+        Handler.peers.clear()
+        for path in ("/big", "/big", "/close", "/big"):
+            self.assertEqual(http_host.send(self.policy(), Limits(), request(self.origin + path), pool).status, 200)
+        first, second, closing, after = Handler.peers
+        self.assertEqual(first, second, "the second request reused the connection")
+        self.assertEqual(second, closing)
+        self.assertNotEqual(closing, after, "a connection the server closed is not reused")
 
     def test_an_origin_not_allowed_is_denied(self):
         response = http_host.send(Policy(allow_loopback=True), Limits(), request(self.origin + "/big"))

@@ -130,7 +130,8 @@ class Plugin:
         self.limits = limits or Limits()
         # Replaceable for tests only (the conformance runner's scripted http):
         # request Record in, response Record or http-error Variant out.
-        self._http_send = http_send or (lambda request: http_host.send(self.policy, self.limits, request))
+        self._pool = http_host.Pool()
+        self._http_send = http_send or (lambda request: http_host.send(self.policy, self.limits, request, self._pool))
         self.max_memory_bytes = max_memory_bytes
         self.deadline_ticks = max(1, int(deadline_seconds / TICK_SECONDS))
         config = wasmtime.Config()

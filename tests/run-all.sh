@@ -111,7 +111,7 @@ conformance_live() { # HOST
   rm -f "$file"
   return $rc
 }
-for host in rust python; do
+for host in rust node python php; do
   step "conformance-$host" bash examples/conformance.sh "$host" --component "$(tests/build-component.sh)" tests/conformance/vectors.json
   step "conformance-live-$host" conformance_live "$host"
 done

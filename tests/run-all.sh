@@ -5,7 +5,10 @@
 #   then wasm-opt -Oz on its core module); the module layering; clippy (native and
 #   wasm32-wasip2, -D warnings); the CLI build; cargo test --workspace (unit
 #   tests, guest natively, integration tests against the real peers);
-#   examples/*/test.sh when present; the Windows cross-build (tests/windows.sh).
+#   examples/*/test.sh (the Node, Python and PHP kits: lint, unit and fault
+#   tests, the end-to-end journey against the peers); every host's
+#   conformance runner on the public vectors and on a live file;
+#   the Windows cross-build (tests/windows.sh).
 # Runs as root on a fresh Debian machine; every install step is skipped when
 # its result is already there. Exits non-zero when any step failed. From any cwd.
 set -euo pipefail

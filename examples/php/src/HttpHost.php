@@ -12,10 +12,20 @@ namespace MailOAuth;
  * returned as it is), no proxy whatever the environment says, http/https
  * only, connect and total timeouts, request and response size caps.
  * Error texts name the target, never a header or a body.
+ *
+ * One curl handle per HttpHost (per Plugin), reset before every request:
+ * its connections stay open between calls (keep-alive), so the next refresh
+ * at the same origin skips the TCP and TLS handshakes. curl reuses a
+ * connection only for the same host and port, and every request is
+ * checked (and pinned) first, so a kept connection goes to an address the
+ * policy allowed. No cookie engine: nothing of one call's responses reaches
+ * the next.
  */
 final class HttpHost
 {
     private const TLS_ERRORS = [35, 51, 53, 54, 58, 59, 60, 64, 66, 77, 80, 82, 83, 90, 91];
+
+    private ?\CurlHandle $curl = null;
 
     public function __construct(private readonly Policy $policy, private readonly Limits $limits)
     {
@@ -46,7 +56,12 @@ final class HttpHost
             return ['tag' => 'unreachable', 'val' => $failed->getMessage()];
         }
         $pinned = array_map(fn ($a) => str_contains($a, ':') ? "[{$a}]" : $a, $addresses);
-        $curl = curl_init();
+        if ($this->curl === null) {
+            $this->curl = curl_init();
+        } else {
+            curl_reset($this->curl); // options back to defaults; live connections kept
+        }
+        $curl = $this->curl;
         $headers = [];
         $body = '';
         $tooLarge = false;
@@ -56,7 +71,6 @@ final class HttpHost
             $name = (string) $header['name'];
             $value = (string) $header['value'];
             if (preg_match('/[\r\n]/', $name . $value)) {
-                curl_close($curl);
                 return ['tag' => 'other', 'val' => "{$host}:{$port}: a header with CR or LF"];
             }
             $lines[] = $value === '' ? "{$name};" : "{$name}: {$value}";
@@ -75,8 +89,6 @@ final class HttpHost
             CURLOPT_HTTPHEADER => $lines,
             CURLOPT_HEADER => false,
             CURLOPT_NOSIGNAL => true,
-            CURLOPT_FORBID_REUSE => true,
-            CURLOPT_FRESH_CONNECT => true,
             CURLOPT_HEADERFUNCTION => function ($curl, string $line) use (&$headers): int {
                 if (preg_match('#^HTTP/\S+\s+\d{3}#', $line)) {
                     $headers = []; // an interim response (100) before the final one
@@ -112,7 +124,6 @@ final class HttpHost
         curl_exec($curl);
         $errno = curl_errno($curl);
         $status = (int) curl_getinfo($curl, CURLINFO_RESPONSE_CODE);
-        curl_close($curl);
         $target = "{$host}:{$port}";
         if ($tooLarge || $errno === CURLE_FILESIZE_EXCEEDED) {
             return ['tag' => 'too-large'];

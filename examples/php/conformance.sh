@@ -8,5 +8,6 @@
 # taken from the caller's cwd.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-bash "$HERE/setup.sh" >&2
+MAIL_OAUTH_WASMTIME_LIB=$(bash "$HERE/setup.sh")
+export MAIL_OAUTH_WASMTIME_LIB
 exec php "$HERE/conformance.php" "$@"

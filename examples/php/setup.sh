@@ -4,7 +4,8 @@
 # FFI and OpenSSL), run as root through apt-get; and the wasmtime C library,
 # target/release/libmail_oauth_wasmtime_capi.so, built from
 # examples/php/native with its `capi` feature (cmake is needed by the wasmtime-c-api-impl crate's
-# build script to install its headers). Prints the library's path.
+# build script to install its headers). Prints the library's path (the
+# callers export it as MAIL_OAUTH_WASMTIME_LIB). CARGO_TARGET_DIR is honoured.
 # MAIL_OAUTH_WASMTIME_LIB, when set, names a library built elsewhere.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -28,7 +29,9 @@ if ! command -v php >/dev/null || ! php -m | grep -qx curl || ! php -m | grep -q
   apt_install php8.2-cli php8.2-curl
 fi
 
-lib=${MAIL_OAUTH_WASMTIME_LIB:-$ROOT/target/release/libmail_oauth_wasmtime_capi.so}
+target=${CARGO_TARGET_DIR:-$ROOT/target}
+case "$target" in /*) ;; *) target=$ROOT/$target ;; esac
+lib=${MAIL_OAUTH_WASMTIME_LIB:-$target/release/libmail_oauth_wasmtime_capi.so}
 # Absent, or built without the `capi` feature (by a workspace-wide build): empty.
 if [ ! -e "$lib" ] || ! grep -q wasmtime_component_linker_new "$lib"; then
   [ -n "${MAIL_OAUTH_WASMTIME_LIB:-}" ] && { echo "setup.sh: MAIL_OAUTH_WASMTIME_LIB=$lib does not exist" >&2; exit 2; }

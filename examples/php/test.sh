@@ -10,7 +10,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 [ -d "$HOME/.cargo/bin" ] && case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) PATH="$HOME/.cargo/bin:$PATH" ;; esac
 
-bash "$HERE/setup.sh" >/dev/null
+MAIL_OAUTH_WASMTIME_LIB=$(bash "$HERE/setup.sh")
+export MAIL_OAUTH_WASMTIME_LIB
 if [ -z "${MAIL_OAUTH_WASM:-}" ]; then
   MAIL_OAUTH_WASM=$(cd "$ROOT" && bash tests/build-component.sh)
 fi

@@ -19,14 +19,20 @@ final class Native
 
     private static ?FFI $ffi = null;
 
-    /** The library path: $MAIL_OAUTH_WASMTIME_LIB, else the workspace's release build. */
+    /**
+     * The library path: $MAIL_OAUTH_WASMTIME_LIB, else the workspace's
+     * release build (in $CARGO_TARGET_DIR when set).
+     */
     public static function libraryPath(): string
     {
         $env = getenv('MAIL_OAUTH_WASMTIME_LIB');
         if (is_string($env) && $env !== '') {
             return $env;
         }
-        return dirname(__DIR__, 3) . '/target/release/' . self::LIB;
+        $root = dirname(__DIR__, 3);
+        $target = getenv('CARGO_TARGET_DIR');
+        $target = is_string($target) && $target !== '' ? $target : 'target';
+        return ($target[0] === '/' ? $target : "{$root}/{$target}") . '/release/' . self::LIB;
     }
 
     /** The declarations, without the FFI_SCOPE/FFI_LIB lines only FFI::load reads. */

@@ -255,6 +255,17 @@ test('http: a silent server times out; a proxy in the environment is not taken',
     check(str_contains(strtolower($answer['body']), "x-test: 1"), 'the headers sent');
 });
 
+test('http: the connection is kept between requests to one origin, and checked again each time', function () {
+    $http = new HttpHost(new Policy(['http://127.0.0.1:10090'], allowLoopback: true), new Limits());
+    $request = ['method' => 'GET', 'url' => 'http://127.0.0.1:10090/.well-known/openid-configuration', 'headers' => [], 'body' => ''];
+    $handle = new ReflectionProperty($http, 'curl');
+    eq(200, $http->send($request)['status'] ?? null, 'first');
+    eq(1, curl_getinfo($handle->getValue($http), CURLINFO_NUM_CONNECTS), 'one connection made');
+    eq(200, $http->send($request)['status'] ?? null, 'second');
+    eq(0, curl_getinfo($handle->getValue($http), CURLINFO_NUM_CONNECTS), 'none made: the kept one reused');
+    eq('denied', $http->send(['url' => 'http://127.0.0.1:10091/'] + $request)['tag'] ?? null, 'another port, kept connection or not');
+});
+
 test('http: an origin outside the policy and a name resolving to loopback are denied', function () {
     $http = new HttpHost(new Policy(['https://localhost:10090']), new Limits());
     $answer = $http->send(['method' => 'GET', 'url' => 'https://localhost:10090/', 'headers' => [], 'body' => '']);

@@ -24,7 +24,8 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-if ! command -v php >/dev/null || ! php -m | grep -qx curl || ! php -m | grep -qx FFI; then
+modules=$(command -v php >/dev/null && php -m 2>/dev/null || true)
+if ! grep -qx curl <<<"$modules" || ! grep -qx FFI <<<"$modules"; then
   echo "setup.sh: installing php8.2-cli php8.2-curl" >&2
   apt_install php8.2-cli php8.2-curl
 fi

@@ -24,20 +24,23 @@ final class Record implements \ArrayAccess, \IteratorAggregate, \Countable, \Jso
     ];
     public const REDACTED = '[redacted]';
 
-    /** @var \WeakMap<Record, array<string, mixed>>|null */
+    /** @var \WeakMap<object, array<string, mixed>>|null the fields, keyed by each record's box */
     private static ?\WeakMap $fields = null;
+    /** An empty object the fields are keyed by (a clone shares it: records are read-only). */
+    private readonly object $box;
 
     /** @param array<string, mixed> $fields kebab-case names */
     public function __construct(array $fields)
     {
         self::$fields ??= new \WeakMap();
-        self::$fields[$this] = $fields;
+        $this->box = new \stdClass();
+        self::$fields[$this->box] = $fields;
     }
 
     /** @return array<string, mixed> every field, kebab-case, nested records as arrays too */
     public function toArray(): array
     {
-        return self::plain(self::$fields[$this]);
+        return self::plain(self::$fields[$this->box]);
     }
 
     private static function plain(mixed $value): mixed
@@ -58,16 +61,16 @@ final class Record implements \ArrayAccess, \IteratorAggregate, \Countable, \Jso
 
     public function offsetExists(mixed $offset): bool
     {
-        return array_key_exists(self::key($offset), self::$fields[$this]);
+        return array_key_exists(self::key($offset), self::$fields[$this->box]);
     }
 
     public function offsetGet(mixed $offset): mixed
     {
         $key = self::key($offset);
-        if (!array_key_exists($key, self::$fields[$this])) {
+        if (!array_key_exists($key, self::$fields[$this->box])) {
             throw new \OutOfRangeException("no field {$key}");
         }
-        return self::$fields[$this][$key];
+        return self::$fields[$this->box][$key];
     }
 
     public function offsetSet(mixed $offset, mixed $value): void
@@ -87,28 +90,28 @@ final class Record implements \ArrayAccess, \IteratorAggregate, \Countable, \Jso
 
     public function __isset(string $name): bool
     {
-        return $this->offsetExists($name) && self::$fields[$this][self::key($name)] !== null;
+        return $this->offsetExists($name) && self::$fields[$this->box][self::key($name)] !== null;
     }
 
     public function getIterator(): \ArrayIterator
     {
-        return new \ArrayIterator(self::$fields[$this]);
+        return new \ArrayIterator(self::$fields[$this->box]);
     }
 
     public function count(): int
     {
-        return count(self::$fields[$this]);
+        return count(self::$fields[$this->box]);
     }
 
     public function jsonSerialize(): mixed
     {
-        return self::$fields[$this];
+        return self::$fields[$this->box];
     }
 
     /** @return array<string, mixed> */
     public function __debugInfo(): array
     {
-        return self::redact(self::$fields[$this]);
+        return self::redact(self::$fields[$this->box]);
     }
 
     /** @return array<string, mixed> */

@@ -166,6 +166,7 @@ test('redaction: Record, exceptions and the plugin never show a secret', functio
     throws(LogicException::class, fn () => serialize($tokens), 'serialize refused');
     eq('at-secret-0001', $tokens['access-token'], 'readable by kebab key');
     eq('rt-secret-0002', $tokens->refresh_token, 'and snake property');
+    eq('at-secret-0001', (clone $tokens)['access-token'], 'a clone reads the same fields');
     check(str_contains(json_encode($tokens), 'at-secret-0001'), 'json_encode gives the fields to store');
     $failure = new MailFailure(['tag' => 'sasl-rejected', 'val' => 'no'], $tokens);
     check(!str_contains(print_r($failure, true) . $failure->getMessage(), 'rt-secret-0002'), 'MailFailure carries refreshed without showing it');

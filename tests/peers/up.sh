@@ -4,7 +4,8 @@
 #   Dovecot  IMAP 10143 (STARTTLS) / 10993 (TLS), POP3 10110 (STLS) / 10995 (TLS), LMTP + auth sockets
 #   Postfix  submission 10587 (STARTTLS) / 10465 (TLS), plain inbound 10025 (example.test only)
 # Usage: up.sh [--as-only]     (default: the full stack; --as-only: only the OpenID provider)
-# State (configs, TLS test CA, logs, mailboxes, pid files) lives in
+# State (configs, TLS test CA, logs, mailboxes, pid files, the AS's codes, tokens and
+# grants in as-state/ so that a restarted AS keeps them) lives in
 # $PEERS_ROOT, default ${TMPDIR:-/tmp}/mail-oauth-peers; keep it short (unix socket paths).
 # Safe to call again: components already up and answering are left alone
 # ("already up"); missing ones are started. Readiness is awaited by polling ports.
@@ -106,7 +107,7 @@ fi
 msg=()
 # 1. The authorization server, in its own session like the daemons (survives the caller's shell).
 if [ $start_as = 1 ]; then
-  setsid node "$SRC/as/server.mjs" >> log/as.log 2>&1 < /dev/null &
+  AS_STATE_DIR="$P/as-state" setsid node "$SRC/as/server.mjs" >> log/as.log 2>&1 < /dev/null &
   echo $! > run/as.pid
   wait_port "$AS_PORT" 20 run/as.pid
   as_healthy

@@ -11,7 +11,18 @@
 //   registered `http://127.0.0.1/callback` (Client#redirectAllowed strips the port
 //   of loopback URIs). tests/tests/peer_stack.rs checks it with ephemeral ports.
 // - login_hint picks the account; login_hint=deny@example.test answers access_denied.
+// - The client `mail-web` (the browser journey's admin apps, tests/browser) gets real
+//   pages instead: a login form (any known account, password AS_PASSWORD, default
+//   `peers-password`) and a consent page with Allow and Deny.
+// - AS_STATE_DIR (up.sh sets it): codes, tokens, grants, sessions and the signing key
+//   are kept there, so a restarted AS (tests/browser stops it during a callback) still
+//   knows them, as a real provider does across a restart of one of its front ends.
+// - POST /peers/revoke-grants (form: account, client_id) removes the account's grants
+//   for the client and every token issued under them: what a user does on a provider's
+//   "third-party access" page.
 import http from 'node:http';
+import { createPersistentAdapter } from './state.mjs';
+import { renderConsent, renderLogin, readForm } from './pages.mjs';
 import { generateKeyPair, exportJWK } from 'jose';
 import Provider, { errors } from 'oidc-provider';
 
@@ -20,6 +31,8 @@ const PORT = Number(process.env.AS_PORT || 10090);
 const ISSUER = process.env.AS_ISSUER || `http://${HOST}:${PORT}`;
 const ACCESS_TTL = Number(process.env.AS_ACCESS_TTL || 600);
 const DEFAULT_USER = process.env.AS_DEFAULT_USER || 'alice@example.test';
+const PASSWORD = process.env.AS_PASSWORD || 'peers-password';
+const STATE_DIR = process.env.AS_STATE_DIR || '';
 // Never listen beyond loopback: the clients' secrets are public test fixtures.
 if (!['127.0.0.1', '::1', 'localhost'].includes(HOST)) {
   console.error(`AS_HOST=${HOST} refused: the test AS listens on loopback only`);
@@ -49,16 +62,30 @@ const clients = [
     redirect_uris: loopbackRedirects, response_types: ['code'],
     grant_types: ['authorization_code', 'refresh_token'],
   },
+  { // the admin web apps of tests/browser: real login and consent pages (see above)
+    client_id: 'mail-web', client_secret: 'mail-web-secret', client_name: 'mail-oauth admin (browser journey)',
+    token_endpoint_auth_method: 'client_secret_basic', application_type: 'native',
+    redirect_uris: ['http://127.0.0.1/admin/settings/mail/oauth2',
+      'http://127.0.0.1/plugins/oauthimap/front/authorization.callback.php'],
+    response_types: ['code'], grant_types: ['authorization_code', 'refresh_token'],
+  },
   { // resource server (Dovecot) that calls the introspection endpoint
     client_id: 'dovecot', client_secret: 'dovecot-secret',
     redirect_uris: [], response_types: [], grant_types: [],
   },
 ];
 
-const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-const jwk = { ...(await exportJWK(privateKey)), kid: 'peers-rs256', alg: 'RS256', use: 'sig' };
+const INTERACTIVE_CLIENTS = new Set(['mail-web']);
+const state = STATE_DIR ? createPersistentAdapter(STATE_DIR) : null;
+const jwk = (state && state.loadKey()) || await (async () => {
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const key = { ...(await exportJWK(privateKey)), kid: 'peers-rs256', alg: 'RS256', use: 'sig' };
+  if (state) state.saveKey(key);
+  return key;
+})();
 
 const provider = new Provider(ISSUER, {
+  ...(state ? { adapter: state.Adapter } : {}),
   clients,
   jwks: { keys: [jwk] },
   cookies: { keys: ['peers-local-test-cookie-key'] },
@@ -111,6 +138,70 @@ const provider = new Provider(ISSUER, {
   renderError(ctx, out) { ctx.type = 'json'; ctx.body = out; },
 });
 provider.proxy = false;
+
+// The interactive clients' pages: GET shows the login or consent form, the forms post back.
+async function interactiveResult(ctx, details) {
+  const { prompt, params, session, grantId } = details;
+  const form = await readForm(ctx.req);
+  if (ctx.path.endsWith('/abort')) {
+    return { error: 'access_denied', error_description: 'the user denied the request' };
+  }
+  if (prompt.name === 'login' && ctx.path.endsWith('/login')) {
+    const email = String(form.get('email') || '').trim().toLowerCase();
+    if (!ACCOUNTS.has(email) || form.get('password') !== PASSWORD) return null;
+    return { login: { accountId: email, remember: true } };
+  }
+  if (prompt.name === 'consent' && ctx.path.endsWith('/confirm')) {
+    const grant = grantId ? await provider.Grant.find(grantId)
+      : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+    const d = prompt.details;
+    if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
+    if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
+    if (d.missingResourceScopes) for (const [ind, sc] of Object.entries(d.missingResourceScopes)) grant.addResourceScope(ind, sc.join(' '));
+    return { consent: { grantId: await grant.save() } };
+  }
+  throw new errors.InvalidRequest(`unexpected form for prompt ${prompt.name}`);
+}
+
+provider.use(async (ctx, next) => {
+  const m = /^\/interaction\/([^/]+)(\/(login|confirm|abort))?$/.exec(ctx.path);
+  if (!m) return next();
+  const details = await provider.interactionDetails(ctx.req, ctx.res);
+  if (!INTERACTIVE_CLIENTS.has(details.params.client_id)) return next();
+  const client = await provider.Client.find(details.params.client_id);
+  const page = { uid: m[1], clientName: client.clientName || client.clientId, params: details.params };
+  ctx.set('cache-control', 'no-store');
+  if (ctx.method === 'GET' && !m[2]) {
+    ctx.type = 'html';
+    ctx.body = details.prompt.name === 'login' ? renderLogin(page) : renderConsent({ ...page, prompt: details.prompt });
+    return undefined;
+  }
+  if (ctx.method !== 'POST' || !m[2]) return next();
+  const result = await interactiveResult(ctx, details);
+  if (!result) { // wrong password: the form again, with a sentence
+    ctx.status = 401;
+    ctx.type = 'html';
+    ctx.body = renderLogin({ ...page, failed: true });
+    return undefined;
+  }
+  console.log(`interaction ${m[1]} prompt=${details.prompt.name} (page) -> ${Object.keys(result)[0]}`);
+  const redirectTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: true });
+  ctx.status = 303;
+  ctx.redirect(redirectTo);
+  return undefined;
+});
+
+// A user removing an application's access on the provider's account page.
+provider.use(async (ctx, next) => {
+  if (ctx.path !== '/peers/revoke-grants' || ctx.method !== 'POST') return next();
+  if (!state) { ctx.status = 501; ctx.body = { error: 'needs AS_STATE_DIR' }; return undefined; }
+  const form = await readForm(ctx.req);
+  const removed = await state.revokeGrants(String(form.get('account') || ''), String(form.get('client_id') || ''));
+  console.log(`revoke-grants ${form.get('account')} ${form.get('client_id')}: ${removed}`);
+  ctx.type = 'json';
+  ctx.body = { removed };
+  return undefined;
+});
 
 // Auto-approving interaction endpoint: login as login_hint (if a known account)
 // or AS_DEFAULT_USER; login_hint=deny@example.test answers access_denied.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the PHP kit needs, idempotently (each step skipped when its
 # result is present): PHP 8.2 CLI with curl (Debian 12's php8.2-cli ships
-# FFI and OpenSSL), run as root through apt-get; and the wasmtime C library,
+# FFI and OpenSSL) and SQLite for admin/ (php8.2-sqlite3), run as root
+# through apt-get; and the wasmtime C library,
 # target/release/libmail_oauth_wasmtime_capi.so, built from
 # examples/php/native with its `capi` feature (cmake is needed by the wasmtime-c-api-impl crate's
 # build script to install its headers). Prints the library's path (the
@@ -28,6 +29,11 @@ modules=$(command -v php >/dev/null && php -m 2>/dev/null || true)
 if ! grep -qx curl <<<"$modules" || ! grep -qx FFI <<<"$modules"; then
   echo "setup.sh: installing php8.2-cli php8.2-curl" >&2
   apt_install php8.2-cli php8.2-curl
+fi
+# SQLite through PDO, for the admin app's store (admin/src/Store.php).
+if ! grep -qx pdo_sqlite <<<"$modules"; then
+  echo "setup.sh: installing php8.2-sqlite3" >&2
+  apt_install php8.2-sqlite3
 fi
 
 target=${CARGO_TARGET_DIR:-$ROOT/target}

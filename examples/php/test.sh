@@ -3,7 +3,8 @@
 # up, tests/peers/up.sh): installs what the kit needs (setup.sh), `php -l` on
 # every PHP file, the unit tests (tests/unit.php: policy, values, redaction,
 # errors, and the imports on faults from local servers of its own), then the
-# end-to-end journey against the peers (tests/e2e.php), each printing
+# end-to-end journey against the peers (tests/e2e.php), then the admin
+# app's own tests (admin/tests/store.php), each printing
 # `N passed, M failed`. Exit status 0 exactly when every part passed.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -31,4 +32,6 @@ echo "== unit tests"
 php "$HERE/tests/unit.php" || status=1
 echo "== end to end, against the peers"
 php "$HERE/tests/e2e.php" || status=1
+echo "== the admin app: store, sessions, callback (admin/tests/store.php)"
+php "$HERE/admin/tests/store.php" || status=1
 exit $status

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace MailOAuth\Admin;
 
+use MailOAuth\Denied;
 use MailOAuth\MailFailure;
 use MailOAuth\OAuthException;
 use MailOAuth\Record;
@@ -101,6 +102,9 @@ final class Actions
                 ['scopes' => Kit::scopes($settings, $provider), 'login-hint' => $hint]);
         } catch (OAuthException $e) {
             $session->flash('error', "{$hint} could not be connected. " . Messages::oauth($e));
+            return self::back();
+        } catch (Denied | \InvalidArgumentException $e) {
+            $session->flash('error', "{$hint} could not be connected: " . Messages::policy($e));
             return self::back();
         }
         $session->data['pending'] = ['authorization' => $pending->toArray(), 'hint' => $hint, 'provider' => Kit::providerKey($settings)];
@@ -305,6 +309,8 @@ final class Actions
             $session->flash('error', $e->getMessage());
         } catch (OAuthException $e) {
             $session->flash('error', Messages::oauth($e));
+        } catch (Denied | \InvalidArgumentException $e) {
+            $session->flash('error', Messages::policy($e));
         }
         return null;
     }

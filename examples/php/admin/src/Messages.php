@@ -44,6 +44,12 @@ final class Messages
             || ($e->tag === 'invalid-response' && (int) $value['status'] >= 500);
     }
 
+    /** The egress policy could not be built or refuses a URL (its message names the target or the file, never a secret). */
+    public static function policy(\RuntimeException|\InvalidArgumentException $e): string
+    {
+        return "the egress policy refuses it ({$e->getMessage()}): check the provider URLs, the servers, --allow-loopback and --ca-file.";
+    }
+
     /** An oauth-error from discovery, the code exchange, a refresh or a revocation. */
     public static function oauth(OAuthException $e): string
     {

@@ -32,7 +32,14 @@ final class Sessions
         if (!preg_match('/^[A-Za-z0-9_-]{43}$/', $cookie)) {
             return null;
         }
-        $data = $this->store->session(self::storageId($cookie));
+        try {
+            $data = $this->store->session(self::storageId($cookie));
+        } catch (Tampered) {
+            // A session that fails its tag is no session: the admin gets a
+            // new one (and signs nothing with the old csrf).
+            error_log('mail-oauth admin: ' . Tampered::class . ' (session): a new session is started');
+            return null;
+        }
         return $data === null ? null : new Session($cookie, $data, false);
     }
 

@@ -244,6 +244,11 @@ test('tampered ciphertext: refused with a clear error, nothing lost', function (
     $update->bindValue(1, (string) $db->query("SELECT tokens FROM mailboxes WHERE address = 'bob@example.test'")->fetchColumn(), PDO::PARAM_LOB);
     $update->execute();
     throws(Tampered::class, fn () => $store->tokens(ALICE), 'bob\'s ciphertext in alice\'s row');
+    // A tampered session is no session: a new one, not an error page.
+    $db->exec("UPDATE sessions SET sealed = X'00' || substr(sealed, 2)");
+    $cookie = $browser->cookies[Sessions::COOKIE];
+    check(str_contains($browser->page(), 'name="csrf"'), 'the page still renders');
+    check($browser->cookies[Sessions::COOKIE] !== $cookie, 'with a new session cookie');
     $db->exec("UPDATE settings SET sealed = X'00' || substr(sealed, 2)");
     $response = $browser->get(SETTINGS);
     eq(500, $response->status, 'tampered settings: an error page');

@@ -6,7 +6,8 @@
 #   wasm32-wasip2, -D warnings); the CLI build; cargo test --workspace (unit
 #   tests, guest natively, integration tests against the real peers);
 #   examples/*/test.sh (the Node, Python and PHP kits: lint, unit and fault
-#   tests, the end-to-end journey against the peers); every host's
+#   tests, the end-to-end journey against the peers); the browser journey of
+#   both admin apps in headless Chromium (tests/browser/run.sh); every host's
 #   conformance runner on the public vectors and on a live file;
 #   the Windows cross-build (tests/windows.sh).
 # Runs as root on a fresh Debian machine; every install step is skipped when
@@ -101,6 +102,10 @@ step cli-build cargo build -p mail-oauth-cli     # target/debug/mail-oauth, used
 step example-multi-tenant cargo run -q -p mail-oauth-runtime --example multi_tenant
 step cargo-test cargo_test
 step examples examples
+# Both reference admin apps in headless Chromium (tests/browser/CONTRACT.md); it restarts
+# the AS once, so nothing else runs beside it.
+step browser-node bash tests/browser/run.sh node
+step browser-php bash tests/browser/run.sh php
 # Every host's runner on the public vectors, then on a live file of its own
 # (tests/conformance/live.py: tokens from the running AS; refresh tokens are
 # single-use, so one file per run).

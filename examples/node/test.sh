@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The Node kit's tests: eslint, the unit and fault tests (test/kit.test.js),
+# the admin app's store and sentences (test/admin.test.js),
 # the end-to-end journey against the real peers (test/e2e.test.js;
 # tests/peers/up.sh starts them when they are not up). Installs the kit's
 # packages with `npm ci` when missing. Runnable from any directory.
@@ -16,4 +17,4 @@ export MAIL_OAUTH_WASM
 bash install.sh
 npx --no-install eslint .
 bash "$repo/tests/peers/up.sh" >/dev/null
-node --test --test-concurrency=1 test/kit.test.js test/e2e.test.js
+node --test --test-concurrency=1 test/kit.test.js test/admin.test.js test/e2e.test.js

@@ -152,7 +152,7 @@ async function fieldByLabel(scope, text, nth = 0) {
   const handle = await scope.evaluateHandle((root, wanted, index) => {
     const labels = [...root.querySelectorAll('label')].filter((l) => l.textContent.trim() === wanted);
     const label = labels[index];
-    return label ? (label.control ?? document.getElementById(label.htmlFor)) : null;
+    return label ? (label.control ?? root.ownerDocument.getElementById(label.htmlFor)) : null;
   }, text, nth);
   const element = handle.asElement();
   assert.ok(element, `no field labelled "${text}" (#${nth + 1})`);
@@ -206,7 +206,8 @@ async function stateOf(page, address) {
 async function provider(page, who, { consent = 'Allow', beforeConsent } = {}) {
   for (let i = 0; i < 4; i += 1) {
     if (!page.url().startsWith(AS)) return;
-    const title = await page.$eval('h1', (h) => h.textContent.trim()).catch(() => '');
+    await page.bringToFront();
+    const title = await page.waitForSelector('h1').then((h) => h.evaluate((el) => el.textContent.trim()));
     if (title === 'Sign in') {
       const body = await root(page);
       assert.equal(await (await fieldByLabel(body, 'Email')).evaluate((el) => el.value), who, 'the login hint prefills the e-mail');
@@ -218,7 +219,7 @@ async function provider(page, who, { consent = 'Allow', beforeConsent } = {}) {
       if (beforeConsent) await beforeConsent();
       await click(page, await root(page), consent);
     } else {
-      throw new Error(`unexpected page at the AS: ${page.url()} "${title}"`);
+      throw new Error(`unexpected page at the AS: ${page.url()} "${title}": ${(await page.$eval("body", (b) => b.textContent)).slice(0, 300)}`);
     }
   }
   throw new Error('the AS pages did not lead back to the app');
@@ -258,9 +259,11 @@ async function publicClientToken(user) {
   return (await response.json()).access_token;
 }
 
+const imapLog = Object.fromEntries(['debug', 'info', 'warn', 'error', 'trace'].map((level) => [level, (o) => console.log(`imap ${level} ${Date.now() % 100000} ${o.msg ?? ''} ${o.src ?? ''} ${String(o.data ?? '').slice(0, 100).trim()}`)]));
+
 async function inbox(user) {
   const client = new ImapFlow({
-    host: '127.0.0.1', port: IMAPS, secure: true, logger: false,
+    host: '127.0.0.1', port: IMAPS, secure: true, logger: process.env.LOG_IMAP ? imapLog : false,
     auth: { user, accessToken: await publicClientToken(user), loginMethod: 'XOAUTH2' },
     tls: { ca: fs.readFileSync(CA, 'utf8') },
   });
@@ -269,26 +272,39 @@ async function inbox(user) {
   return client;
 }
 
-/** Resolves with the first message after `since` (a UID) from `sender`, waiting on IMAP IDLE's EXISTS. */
+/**
+ * Resolves with the first message after UID `sinceUid` from `sender`: fetched now, else
+ * after each EXISTS that IMAP IDLE reports (a server sends, at IDLE's start, what arrived
+ * since the last command).
+ */
 async function nextMessageFrom(client, sinceUid, sender, timeoutMs = 30_000) {
   const find = async () => {
-    for await (const m of client.fetch({ uid: `${sinceUid + 1}:*` }, { envelope: true, source: true }, { uid: true })) {
+    for await (const m of client.fetch(`${sinceUid + 1}:*`, { envelope: true, source: true }, { uid: true })) {
       if (m.uid > sinceUid && m.envelope.from?.[0]?.address === sender) return m;
     }
     return null;
   };
+  // EXISTS can come with a FETCH's answer, after the set it fetched: count them all.
+  let seenExists = 0;
+  let wake = () => {};
+  const onExists = () => { seenExists += 1; wake(); };
+  client.on('exists', onExists);
   const deadline = setTimeout(() => client.close(), timeoutMs);
   try {
     for (;;) {
+      const before = seenExists;
       const found = await find();
       if (found) return found;
+      if (seenExists !== before) continue;
       await new Promise((resolve, reject) => {
-        client.once('exists', resolve);
+        wake = resolve;
         client.once('close', () => reject(new Error(`no message from ${sender} arrived in ${timeoutMs} ms`)));
+        client.idle().catch(() => {});
       });
     }
   } finally {
     clearTimeout(deadline);
+    client.off('exists', onExists);
   }
 }
 
@@ -307,6 +323,17 @@ function asIssued() {
   }
   return out;
 }
+
+/** The app's live (not consumed) refresh tokens of `account` at the AS, newest last. */
+function liveRefreshTokens(account) {
+  return fs.readdirSync(AS_STATE).filter((name) => name.startsWith(encodeURIComponent('RefreshToken/')))
+    .map((name) => JSON.parse(fs.readFileSync(path.join(AS_STATE, name), 'utf8')).payload)
+    .filter((p) => p.clientId === CLIENT_ID && p.accountId === account && !p.consumed)
+    .sort((a, b) => a.iat - b.iat).map((p) => p.jti);
+}
+
+/** The refresh token the app holds for `account`: the last one the AS issued it. */
+const newestRefreshToken = (account) => liveRefreshTokens(account).at(-1);
 
 // ------------------------------------------------------------------ the journey
 
@@ -336,9 +363,14 @@ async function newPage(context) {
   return page;
 }
 
+// What the AS issued to the app, gathered after every step (revocation deletes entries).
+const issued = { tokens: new Set(), codes: new Set() };
+
 async function step(name, fn) {
   const t0 = Date.now();
   await fn();
+  const now = asIssued();
+  for (const kind of ['tokens', 'codes']) for (const id of now[kind]) issued[kind].add(id);
   console.log(`ok   ${name} (${Date.now() - t0} ms)`);
 }
 
@@ -423,29 +455,36 @@ try {
   });
 
   await step('A forged callback (wrong state) changes nothing; the real one still completes', async () => {
-    await fill(await root(page), 'E-mail address', BOB);
-    await click(page, await root(page), 'Connect mailbox');
-    const loginUrl = page.url();
-    assert.ok(loginUrl.startsWith(`${AS}/`));
-    const forged = await newPage(first);
+    // Bob's own browser (a context of its own: one provider session per account, as a
+    // user has), with a forged callback opened in another tab while he signs in.
+    const context = await browser.createBrowserContext();
+    const own = await newPage(context);
+    await own.goto(`${base}/`);
+    await fill(await root(own), 'E-mail address', BOB);
+    await click(own, await root(own), 'Connect mailbox');
+    assert.ok(own.url().startsWith(`${AS}/`));
+    const forged = await newPage(context);
     await forged.goto(`${base}${APP.callback}?code=forged-code&state=forged-state&iss=${encodeURIComponent(AS)}`);
     await expectMessage(forged, 'does not match', 'Nothing was changed');
     assert.equal(await mailbox(forged, BOB), null, 'no mailbox was added');
     assert.equal(await stateOf(forged, ALICE), 'Connected', 'the connected mailbox is untouched');
     await snapshot(forged, 'forged-callback');
     await forged.close();
-    await provider(page, BOB);
-    await expectMessage(page, `${BOB} connected`);
-    assert.equal(await stateOf(page, BOB), 'Connected');
+    await provider(own, BOB);
+    await expectMessage(own, `${BOB} connected`);
+    assert.equal(await stateOf(own, BOB), 'Connected');
+    await context.close();
+    await page.reload();
   });
 
   await step('A POST without its CSRF field is refused and changes nothing', async () => {
-    const status = await page.evaluate(async (url, who) => (await fetch(url, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `mailbox=${encodeURIComponent(who)}`,
-    })).status, `${base}${new URL(await (await button(await mailbox(page, BOB), 'Disconnect')).evaluate((b) => b.form.action)).pathname}`, BOB);
-    assert.equal(status, 403);
-    await page.reload();
-    assert.equal(await stateOf(page, BOB), 'Connected');
+    const disconnect = await button(await mailbox(page, BOB), 'Disconnect');
+    await disconnect.evaluate((b) => b.form.querySelector('input[name=csrf]').remove());
+    const [response] = await Promise.all([page.waitForNavigation(), disconnect.click()]);
+    assert.equal(response.status(), 403);
+    await snapshot(page, 'csrf-refused');
+    await page.goto(`${base}${APP.settings}`);
+    assert.equal(await stateOf(page, BOB), 'Connected', 'nothing changed');
   });
 
   await step('Consent denied at the provider', async () => {
@@ -501,23 +540,18 @@ try {
 
   await step('Disconnect: revoked at the AS, gone from the list', async () => {
     for (const who of [BOB, ALICE]) {
+      const held = newestRefreshToken(who);
+      assert.ok(held, `the AS has a live refresh token of ${who} for the app`);
       await click(page, await mailbox(page, who), 'Disconnect');
-      await expectMessage(page, `${who} disconnected`);
+      await expectMessage(page, `${who} disconnected`, 'revoked');
       assert.equal(await mailbox(page, who), null);
+      assert.equal(liveRefreshTokens(who).includes(held), false, `the refresh token the app held for ${who} is revoked`);
     }
-    const left = asIssued().tokens;
-    const live = [...left].filter((id) => {
-      const file = path.join(AS_STATE, `${encodeURIComponent(`RefreshToken/${id}`)}.json`);
-      if (!fs.existsSync(file)) return false;
-      const { payload } = JSON.parse(fs.readFileSync(file, 'utf8'));
-      return [ALICE, BOB].includes(payload.accountId) && !payload.consumed;
-    });
-    assert.deepEqual(live, [], 'no refresh token of the app is left alive at the AS');
     await snapshot(page, 'disconnected');
   });
 
   await step('No secret in any page, header, cookie or URL; none in plaintext at rest', async () => {
-    const { tokens, codes } = asIssued();
+    const { tokens, codes } = issued;
     assert.ok(tokens.size >= 4 && codes.size >= 3, `the AS state lists what it issued (${tokens.size} tokens, ${codes.size} codes)`);
     const callbackUrl = (u) => u.startsWith(`${base}${APP.callback}?`);
     const providerRedirect = (h) => h.url.startsWith(`${AS}/`);

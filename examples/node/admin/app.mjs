@@ -103,7 +103,7 @@ const temporary = (error) => error instanceof OAuthError && ['http', 'temporary-
   && !(error.tag === 'http' && error.value.tag === 'denied');
 
 /** One mailbox's calls at a time (a refresh rotates the refresh token). */
-class Locks {
+export class Locks {
   constructor() { this.tails = new Map(); }
 
   async run(key, fn) {

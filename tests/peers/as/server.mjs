@@ -24,7 +24,7 @@ import http from 'node:http';
 import { createPersistentAdapter } from './state.mjs';
 import { renderConsent, renderLogin, readForm } from './pages.mjs';
 import { generateKeyPair, exportJWK } from 'jose';
-import Provider, { errors } from 'oidc-provider';
+import Provider, { errors, interactionPolicy } from 'oidc-provider';
 
 const HOST = process.env.AS_HOST || '127.0.0.1';
 const PORT = Number(process.env.AS_PORT || 10090);
@@ -76,6 +76,15 @@ const clients = [
 ];
 
 const INTERACTIVE_CLIENTS = new Set(['mail-web']);
+// Like Google's account chooser: a login_hint naming another account than the session's
+// asks for a login again (oidc-provider's base policy would reuse the session).
+const policy = interactionPolicy.base();
+policy.get('login').checks.push(new interactionPolicy.Check('login_hint_other_account',
+  'the login_hint names another account than the session', (ctx) => {
+    const { params, session } = ctx.oidc;
+    return params.login_hint && session.accountId && params.login_hint !== session.accountId
+      ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
+  }));
 const state = STATE_DIR ? createPersistentAdapter(STATE_DIR) : null;
 const jwk = (state && state.loadKey()) || await (async () => {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
@@ -134,7 +143,7 @@ const provider = new Provider(ISSUER, {
     Interaction: 600,
     Session: 14 * 24 * 3600,
   },
-  interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+  interactions: { policy, url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   renderError(ctx, out) { ctx.type = 'json'; ctx.body = out; },
 });
 provider.proxy = false;

@@ -181,6 +181,7 @@ async function button(scope, text) {
 }
 
 async function click(page, scope, text) {
+  await page.bringToFront(); // input goes to the page in front: other contexts open pages too
   const target = await button(scope, text);
   await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), target.click()]);
 }
@@ -368,7 +369,12 @@ const issued = { tokens: new Set(), codes: new Set() };
 
 async function step(name, fn) {
   const t0 = Date.now();
-  await fn();
+  try {
+    await fn();
+  } catch (error) {
+    error.message = `${name}: ${error.message}`;
+    throw error;
+  }
   const now = asIssued();
   for (const kind of ['tokens', 'codes']) for (const id of now[kind]) issued[kind].add(id);
   console.log(`ok   ${name} (${Date.now() - t0} ms)`);
@@ -480,7 +486,13 @@ try {
   await step('A POST without its CSRF field is refused and changes nothing', async () => {
     const disconnect = await button(await mailbox(page, BOB), 'Disconnect');
     await disconnect.evaluate((b) => b.form.querySelector('input[name=csrf]').remove());
-    const [response] = await Promise.all([page.waitForNavigation(), disconnect.click()]);
+    const action = await disconnect.evaluate((b) => b.form.action);
+    await page.bringToFront();
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.url() === action && r.request().method() === 'POST'),
+      page.waitForNavigation(),
+      disconnect.click(),
+    ]);
     assert.equal(response.status(), 403);
     await snapshot(page, 'csrf-refused');
     await page.goto(`${base}${APP.settings}`);
@@ -590,6 +602,10 @@ try {
   });
 } catch (error) {
   failed = error;
+  for (const [i, p] of (await browser.pages().catch(() => [])).entries()) {
+    await p.screenshot({ path: path.join(OUT, `failure-${i}.png`), fullPage: true }).catch(() => {});
+    console.error(`failure-${i}.png: ${p.url()}`);
+  }
 } finally {
   await browser.close().catch(() => {});
   try { process.kill(-app.child.pid, 'SIGTERM'); } catch { /* gone */ }

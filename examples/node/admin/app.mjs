@@ -26,7 +26,7 @@ const fail = (text, extra = {}) => ({ kind: 'error', text, ...extra });
 function httpSentence(error) {
   switch (error.tag) {
     case 'denied': return `the app's egress policy refused it (${error.val})`;
-    case 'unreachable': return `it could not be reached (${error.val})`;
+    case 'unreachable': return `the connection failed (${error.val})`;
     case 'timeout': return 'it did not answer in time';
     case 'tls': return `its TLS certificate was refused (${error.val})`;
     case 'too-large': return 'its answer was too large';

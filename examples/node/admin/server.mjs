@@ -171,8 +171,12 @@ const server = http.createServer((req, res) => {
   route(req, res).catch((error) => {
     // Only the error's class and code: a message could hold a value.
     console.error(`mail-oauth admin: ${req.method} ${new URL(req.url, 'http://x').pathname}: ${error?.name ?? 'error'}${error?.code ? ` ${error.code}` : ''}`);
-    if (!res.headersSent) send(res, 500, errorPage(500, 'Something went wrong on the server; nothing was changed. The server log has the details.'));
-    else res.destroy();
+    try {
+      if (res.headersSent) throw new Error('headers sent');
+      send(res, 500, errorPage(500, 'Something went wrong on the server; nothing was changed. The server log has the details.'));
+    } catch {
+      res.destroy();
+    }
   });
 });
 

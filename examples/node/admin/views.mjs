@@ -22,6 +22,7 @@ table{border-collapse:collapse;width:100%;margin-top:.5rem}td,th{border-bottom:1
 ul.mailboxes{list-style:none;padding:0}li.mailbox{border:1px solid #eee;border-radius:6px;padding:.7rem;margin-bottom:.6rem}
 .state{margin-left:.6rem;padding:.05rem .5rem;border-radius:10px;background:#e6f4ff;color:#0958d9;font-size:.85rem}
 .state.dead{background:#fff7e6;color:#d46b08}.actions{display:flex;flex-wrap:wrap;gap:.5rem;margin-top:.6rem;align-items:center}
+.actions form{display:flex;flex-wrap:wrap;gap:.4rem;align-items:center}
 .hint{color:#666;font-size:.85rem}`;
 
 const hidden = (csrf) => `<input type="hidden" name="csrf" value="${escape(csrf)}">`;

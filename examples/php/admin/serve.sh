@@ -6,9 +6,10 @@
 #       [--data-dir DIR] [--public-url URL]
 #
 # Serves `php -S 127.0.0.1:PORT router.php` with FFI through `ffi.preload`
-# (the php-fpm route of the kit's README: only the kit's declarations are
-# callable, never FFI::cdef from a page), the options passed to the router
-# in the environment. Prints `listening on http://127.0.0.1:PORT/` once the
+# and the kit's classes in `opcache.preload` (the php-fpm route of the kit's
+# README: only the kit's preloaded code can use FFI, and only the declared
+# functions; no page can FFI::cdef), the options passed to the router in
+# the environment. Prints `listening on http://127.0.0.1:PORT/` once the
 # app answers; php replaces this shell (exec), so a signal to this pid
 # reaches php itself. MAIL_OAUTH_WASM names the component (default
 # target/artifacts/mail_oauth_guest.wasm, built by tests/build-component.sh),
@@ -72,7 +73,15 @@ export MAIL_OAUTH_ADMIN_CA_FILE=$ca MAIL_OAUTH_ADMIN_PUBLIC_URL=${public:-http:/
   done
 ) &
 
-# -q: no request log (the callback's query holds the authorization code).
-# Errors go to stderr, never to the page.
-exec php -q -d ffi.enable=preload -d ffi.preload="$header" -d display_errors=0 -d log_errors=1 -d error_log= \
-  -S "127.0.0.1:$port" -t "$HERE" "$HERE/router.php"
+# Errors go to stderr, never to the page. The server's own lines pass through
+# a filter: its per-connection noise dropped, and any query string cut off a
+# logged URL (a callback's query holds the authorization code). php's -q would
+# silence the app's error_log too.
+# ffi.enable=preload allows the FFI API (FFI::scope, FFI::addr, ...) outside
+# the `cli` SAPI only to preloaded code: the kit's classes are preloaded
+# (preload.php), as under php-fpm; opcache.preload_user is required as root.
+exec php -d ffi.enable=preload -d ffi.preload="$header" \
+  -d opcache.enable=1 -d opcache.preload="$HERE/../preload.php" -d opcache.preload_user="$(id -un)" \
+  -d display_errors=0 -d log_errors=1 -d error_log= \
+  -S "127.0.0.1:$port" -t "$HERE" "$HERE/router.php" \
+  2> >(exec sed -u -E '/ (Accepted|Closing)$/d; s#(/[^ ?]*)\?[^ ]*#\1?[query not logged]#g' >&2)

@@ -1,7 +1,8 @@
 // The admin app's own parts that the browser journey (tests/browser) cannot reach on
 // demand: the encrypted store (nothing in plaintext, a tampered file refused and left as
-// it is, a bad key refused), the per-mailbox lock, and the sentences for errors no real
-// peer produces here (a TLS refusal, a temporary failure, an issuer mix-up).
+// it is, a bad key refused), the per-mailbox lock, the sentences for errors no real
+// peer produces here (a TLS refusal, a temporary failure, an issuer mix-up), and the Google
+// and Microsoft 365 settings through the real component (their policy and consent URL).
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -9,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { Locks, mailSentence, oauthSentence, parseServer } from '../admin/app.mjs';
+import { AdminApp, Locks, mailSentence, oauthSentence, parseServer } from '../admin/app.mjs';
 import { Store, StoreError } from '../admin/store.mjs';
 
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mail-oauth-admin-test-'));
@@ -92,4 +93,58 @@ test('one call per mailbox at a time (a refresh rotates the refresh token); othe
   assert.deepEqual(order, ['a1 start', 'b', 'a1 end', 'a2']);
   await assert.rejects(locks.run('a', async () => { throw new Error('x'); }), /x/);
   assert.equal(await locks.run('a', async () => 'after a failure'), 'after a failure');
+});
+
+// The preset providers, through the real component (no request leaves: preset and
+// begin-authorization do no I/O).
+const WASM = process.env.MAIL_OAUTH_WASM ?? new URL('../../../target/artifacts/mail_oauth_guest.wasm', import.meta.url).pathname;
+
+test('Google and Microsoft 365 settings: the policy names only their origins and the servers; Connect goes to their consent page', async (t) => {
+  const store = new Store(tempDir(), {});
+  store.update((data) => { data.sessions.s = { csrf: 'c', createdAt: Date.now() }; });
+  const app = new AdminApp({ store, wasm: WASM, redirectUri: 'https://platform.example/admin/settings/mail/oauth2' });
+  t.after(() => app.close());
+  const form = (fields) => new URLSearchParams(fields);
+
+  assert.equal((await app.save(form({
+    provider: 'google', 'client-id': 'id.apps', 'client-secret': 'gsecret',
+    'imap-server': 'imap.gmail.com:993', 'imap-security': 'implicit-tls', 'smtp-server': 'smtp.gmail.com:465', 'smtp-security': 'implicit-tls',
+  }))).text, 'Settings saved.');
+  let ctx = await app.context();
+  assert.equal(ctx.provider.id, 'google');
+  const policy = app.policyFor(ctx.settings, ctx.provider);
+  assert.ok(policy.allowOrigins.includes('https://oauth2.googleapis.com'), policy.allowOrigins.join(' '));
+  assert.ok(policy.allowOrigins.every((o) => o.startsWith('https://')));
+  assert.deepEqual(policy.allowTargets, ['imap.gmail.com:993', 'smtp.gmail.com:465']);
+  const begun = await app.connect('s', form({ 'login-hint': 'admin@example.com' }));
+  const url = new URL(begun.redirect);
+  assert.equal(url.origin, 'https://accounts.google.com');
+  assert.equal(url.searchParams.get('login_hint'), 'admin@example.com');
+  assert.equal(url.searchParams.get('redirect_uri'), 'https://platform.example/admin/settings/mail/oauth2');
+  assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
+  const pending = store.read().sessions.s.pending;
+  assert.equal(pending.pending.state, url.searchParams.get('state'), 'the pending authorization is kept with the session');
+  assert.equal(url.searchParams.has('client_secret'), false);
+
+  // An empty secret keeps the saved one; another provider is another policy.
+  assert.equal((await app.save(form({
+    provider: 'microsoft', tenant: 'contoso.onmicrosoft.com', 'client-id': 'app-id', 'client-secret': '',
+    'imap-server': 'outlook.office365.com:993', 'imap-security': 'implicit-tls', 'smtp-server': 'smtp.office365.com:587', 'smtp-security': 'starttls',
+  }))).text, 'Settings saved.');
+  assert.equal(store.read().settings.clientSecret, 'gsecret');
+  ctx = await app.context();
+  assert.equal(ctx.provider.id, 'microsoft');
+  assert.ok(ctx.provider.tokenEndpoint.includes('/contoso.onmicrosoft.com/'));
+  assert.equal(ctx.provider.revocationEndpoint, undefined, 'Microsoft has no revocation endpoint');
+  assert.deepEqual(app.policyFor(ctx.settings, ctx.provider).allowOrigins, ['https://login.microsoftonline.com']);
+});
+
+test('settings that cannot work are refused with the fields named, and nothing is saved', async (t) => {
+  const store = new Store(tempDir(), {});
+  const app = new AdminApp({ store, wasm: WASM, redirectUri: 'http://127.0.0.1:1/cb' });
+  t.after(() => app.close());
+  const flash = await app.save(new URLSearchParams({ provider: 'custom', issuer: 'ftp://x', 'imap-server': 'nohost', 'imap-security': 'implicit-tls' }));
+  assert.equal(flash.kind, 'error');
+  for (const field of ['Client ID', 'IMAP server', 'SMTP server', 'Issuer URL']) assert.ok(flash.text.includes(field), flash.text);
+  assert.equal(store.read().settings, null);
 });

@@ -63,7 +63,11 @@ final class App
         return $this->sessions->save($session, Response::html(200, $body));
     }
 
-    /** Every form of the page: refused with a 403, changing nothing, without the session's csrf. */
+    /**
+     * Every form of the page: refused with a 403, changing nothing, without
+     * the session's csrf. The button's field is `op`, not `action`: a control
+     * named `action` would shadow its form's `action` property in the DOM.
+     */
     private function post(Request $request): Response
     {
         $session = $this->sessions->existing($request);
@@ -71,7 +75,7 @@ final class App
             return Response::html(403, View::problem('This form did not come from the page of this session (the CSRF check failed).'
                 . ' Nothing was changed: reload the page and try again.'));
         }
-        $response = match ($request->post['action'] ?? '') {
+        $response = match ($request->post['op'] ?? '') {
             'save' => $this->actions->save($request, $session),
             'connect' => $this->actions->connect($request, $session),
             'retry' => $this->actions->retry($session),

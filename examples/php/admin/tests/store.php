@@ -139,7 +139,7 @@ function fresh_app(): array
 /** @param array<string, string> $overrides */
 function save_settings(Browser $browser, array $overrides = []): Response
 {
-    return $browser->post(['action' => 'save'] + $overrides + [
+    return $browser->post(['op' => 'save'] + $overrides + [
         'provider' => 'google', 'tenant' => 'common', 'issuer' => '', 'scopes' => '', 'client-id' => 'admin-test.apps.example',
         'client-secret' => CLIENT_SECRET, 'imap-server' => 'imap.gmail.com:993', 'imap-security' => 'implicit-tls',
         'smtp-server' => 'smtp.gmail.com:465', 'smtp-security' => 'implicit-tls',
@@ -190,6 +190,7 @@ test('Save: settings sealed at rest, the client secret write-only, data dir 0700
     $page = $browser->page();
     check(str_contains($page, 'Settings saved.'), 'the page says Settings saved.');
     check(str_contains($page, 'Client secret is set'), 'the secret shows as set');
+    check(!preg_match('/name="(action|method|submit|elements|target)"/', $page), 'no control shadows a form property');
     check(!str_contains($page, CLIENT_SECRET), 'the secret is not rendered');
     eq(CLIENT_SECRET, $store->settings()['client-secret'], 'the secret stored');
     save_settings($browser, ['client-secret' => '', 'client-id' => 'another-id']);
@@ -236,7 +237,7 @@ test('tampered ciphertext: refused with a clear error, nothing lost', function (
     $e = throws(Tampered::class, fn () => $store->tokens(ALICE), 'a flipped bit');
     check(str_contains($e->getMessage(), 'could not be decrypted') && str_contains($e->getMessage(), ALICE), 'the error names what and why');
     eq($bob, $store->tokens('bob@example.test'), 'the other mailbox still reads');
-    $browser->post(['action' => 'test', 'address' => ALICE]);
+    $browser->post(['op' => 'test', 'address' => ALICE]);
     check(str_contains($browser->message(), 'could not be decrypted'), 'Test connection says so on the page');
     eq($flipped, (string) $db->query("SELECT tokens FROM mailboxes WHERE address = 'alice@example.test'")->fetchColumn(), 'the row is kept as it was');
     eq(2, count($store->mailboxes()), 'both mailboxes still listed');
@@ -260,14 +261,14 @@ test('CSRF: a POST without the session\'s csrf gets a 403 and changes nothing', 
     $GLOBALS['BROWSERS'][] = $browser;
     save_settings($browser);
     $before = $store->settings();
-    $fields = ['action' => 'save', 'provider' => 'custom', 'issuer' => 'https://evil.example', 'client-id' => 'evil',
+    $fields = ['op' => 'save', 'provider' => 'custom', 'issuer' => 'https://evil.example', 'client-id' => 'evil',
         'client-secret' => 'evil-secret', 'imap-server' => 'evil.example:993', 'imap-security' => 'implicit-tls',
         'smtp-server' => 'evil.example:465', 'smtp-security' => 'implicit-tls'];
     eq(403, $browser->post($fields, null)->status, 'no csrf field');
     eq(403, $browser->post($fields, str_repeat('0', 64))->status, 'a wrong csrf');
     $stranger = new Browser($browser->app);
     eq(403, $stranger->post($fields + ['csrf' => $browser->csrf()], null)->status, 'another session\'s csrf, no cookie');
-    eq(403, $browser->post(['action' => 'disconnect', 'address' => ALICE], null)->status, 'disconnect without csrf');
+    eq(403, $browser->post(['op' => 'disconnect', 'address' => ALICE], null)->status, 'disconnect without csrf');
     eq($before, $store->settings(), 'the settings are unchanged');
     eq(303, $browser->post($fields)->status, 'with the csrf it goes through');
     eq('evil', $store->settings()['client-id'], 'and is saved');
@@ -277,7 +278,7 @@ test('a callback with a wrong state changes nothing: the pending authorization s
     [$browser, $store] = fresh_app();
     $GLOBALS['BROWSERS'][] = $browser;
     save_settings($browser);
-    $query = provider_query($browser->post(['action' => 'connect', 'login-hint' => ALICE]));
+    $query = provider_query($browser->post(['op' => 'connect', 'login-hint' => ALICE]));
     eq(ALICE, $query['login_hint'] ?? null, 'the login hint rides along');
     $pending = $browser->session($store)['pending']['authorization'];
     secret($pending['pkce-verifier']);
@@ -304,7 +305,7 @@ test('the provider unreachable during the callback: Try again re-runs the kept e
     [$browser, $store] = fresh_app();
     $GLOBALS['BROWSERS'][] = $browser;
     unreachable_provider($browser, $store);
-    $query = provider_query($browser->post(['action' => 'connect', 'login-hint' => ALICE]));
+    $query = provider_query($browser->post(['op' => 'connect', 'login-hint' => ALICE]));
     eq(['openid', 'email', 'mail'], explode(' ', $query['scope']), 'a custom provider gets its Scopes');
     $code = 'code-' . bin2hex(random_bytes(16));
     secret($code, $browser->session($store)['pending']['authorization']['pkce-verifier']);
@@ -314,7 +315,7 @@ test('the provider unreachable during the callback: Try again re-runs the kept e
     check(str_contains($page, 'could not be reached'), 'the page says the provider could not be reached');
     check((bool) preg_match('#<form method="post"[^>]*><input type="hidden" name="csrf"[^>]*><button[^>]*value="retry">Try again</button>#', $page), 'a Try again POST button');
     eq($callback, $browser->session($store)['retry'], 'the callback is kept server-side');
-    $browser->post(['action' => 'retry']);
+    $browser->post(['op' => 'retry']);
     check(str_contains($browser->message(), 'could not be reached'), 'Try again ran the exchange again');
     check(isset($browser->session($store)['pending'], $browser->session($store)['retry']), 'both still kept');
 });
@@ -325,7 +326,7 @@ test('Disconnect: a failed revocation still removes the tokens and the mailbox',
     unreachable_provider($browser, $store);
     $store->saveTokens(ALICE, tokens_for('alice'));
     check(str_contains($browser->page(), 'data-address="' . ALICE . '"'), 'the mailbox is listed');
-    $browser->post(['action' => 'disconnect', 'address' => ALICE]);
+    $browser->post(['op' => 'disconnect', 'address' => ALICE]);
     $page = $browser->page();
     check(str_contains($page, ALICE . ' disconnected') && str_contains($page, 'could not revoke'), 'the message says both');
     check(!str_contains($page, 'data-address="' . ALICE . '"'), 'the mailbox is gone');

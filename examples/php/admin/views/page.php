@@ -25,7 +25,7 @@ require __DIR__ . '/layout-head.php';
 <?php if ($flash !== null): ?>
 <div id="message" class="<?= $flash['kind'] === 'ok' ? 'ok' : 'error' ?>"><?= View::h($flash['text']) ?>
 <?php if ($flash['retry']): ?>
-<form method="post" action="/front/oauthimap.php"><?= $csrfField ?><button type="submit" name="action" value="retry">Try again</button></form>
+<form method="post" action="/front/oauthimap.php"><?= $csrfField ?><button type="submit" name="op" value="retry">Try again</button></form>
 <?php endif ?>
 </div>
 <?php endif ?>
@@ -85,7 +85,7 @@ require __DIR__ . '/layout-head.php';
 </select></div>
 <p class="hint">Notifications are sent as the connected mailbox, over SMTP with its OAuth token (XOAUTH2).</p>
 </fieldset>
-<button type="submit" name="action" value="save">Save</button>
+<button type="submit" name="op" value="save">Save</button>
 </form>
 
 <section id="mailboxes">
@@ -94,7 +94,7 @@ require __DIR__ . '/layout-head.php';
 <?= $csrfField ?>
 <div class="row"><label for="login-hint">E-mail address</label>
 <span><input type="email" id="login-hint" name="login-hint" value="" size="32">
-<button type="submit" name="action" value="connect">Connect mailbox</button></span></div>
+<button type="submit" name="op" value="connect">Connect mailbox</button></span></div>
 </form>
 <ul class="mailboxes">
 <?php foreach ($mailboxes as $i => $mailbox): $n = $i + 1; $address = View::h($mailbox['address']); ?>
@@ -102,13 +102,13 @@ require __DIR__ . '/layout-head.php';
 <strong><?= $address ?></strong>
 <span class="state <?= $mailbox['state'] === 'connected' ? 'connected' : 'reauthorize' ?>"><?= $mailbox['state'] === 'connected' ? 'Connected' : 'Connect again' ?></span><br>
 <form method="post" action="/front/oauthimap.php"><?= $csrfField ?><input type="hidden" name="address" value="<?= $address ?>">
-<button type="submit" name="action" value="test">Test connection</button></form>
+<button type="submit" name="op" value="test">Test connection</button></form>
 <form method="post" action="/front/oauthimap.php"><?= $csrfField ?><input type="hidden" name="address" value="<?= $address ?>">
 <label for="recipient-<?= $n ?>">Recipient</label> <input type="email" id="recipient-<?= $n ?>" name="recipient" value="">
 <label for="sender-<?= $n ?>">Sender</label> <input type="email" id="sender-<?= $n ?>" name="sender" value="<?= $address ?>">
-<button type="submit" name="action" value="send">Send test message</button></form>
+<button type="submit" name="op" value="send">Send test message</button></form>
 <form method="post" action="/front/oauthimap.php"><?= $csrfField ?><input type="hidden" name="address" value="<?= $address ?>">
-<button type="submit" name="action" value="disconnect" class="secondary">Disconnect</button></form>
+<button type="submit" name="op" value="disconnect" class="secondary">Disconnect</button></form>
 </li>
 <?php endforeach ?>
 </ul>

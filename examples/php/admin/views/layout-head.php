@@ -13,6 +13,7 @@ declare(strict_types=1);
 body { font: 14px/1.45 system-ui, sans-serif; margin: 0; background: #f4f5f7; color: #1f2328; }
 header { background: #2f3f64; color: #fff; padding: .6rem 1.5rem; font-weight: 600; }
 main { max-width: 62rem; margin: 1rem auto; padding: 0 1rem; }
+form#settings > fieldset { min-width: 0; }
 section, form#settings > fieldset { background: #fff; border: 1px solid #d0d7de; border-radius: 4px; margin: 0 0 1rem; padding: .5rem 1rem 1rem; }
 h2 { font-size: 1.05rem; margin: .5rem 0 1rem; color: #2f3f64; }
 .row { display: grid; grid-template-columns: 12rem 1fr; gap: .5rem; align-items: center; margin: .35rem 0; }
@@ -23,7 +24,7 @@ button.secondary { background: #fff; color: #2f3f64; }
 #message.ok { background: #e6f4ea; border: 1px solid #1a7f37; }
 #message.error { background: #fdecea; border: 1px solid #cf222e; }
 #message form { display: inline; margin-left: .5rem; }
-code { background: #eef1f4; padding: .1rem .3rem; }
+code { background: #eef1f4; padding: .1rem .3rem; overflow-wrap: anywhere; }
 .hint { color: #59636e; font-size: .9em; }
 ul.mailboxes { list-style: none; padding: 0; }
 li.mailbox { border-top: 1px solid #d0d7de; padding: .6rem 0; }
@@ -32,6 +33,7 @@ li.mailbox form { display: inline-block; margin: .3rem .8rem .3rem 0; vertical-a
 .state.connected { color: #1a7f37; } .state.reauthorize { color: #cf222e; }
 table#report { border-collapse: collapse; background: #fff; width: 100%; }
 table#report th, table#report td { border: 1px solid #d0d7de; padding: .25rem .5rem; text-align: left; font-size: .9em; }
+table#report td:nth-child(-n+3) { white-space: nowrap; }
 </style>
 </head>
 <body>

@@ -40,7 +40,7 @@ final class Actions
         $new = [
             'provider' => $request->field('provider'),
             'tenant' => $request->field('tenant') ?: 'common',
-            'issuer' => rtrim($request->field('issuer'), '/'),
+            'issuer' => $request->field('issuer'),
             'scopes' => (string) preg_replace('/\s+/', ' ', $request->field('scopes')),
             'client-id' => $request->field('client-id'),
             'client-secret' => ($request->post['client-secret'] ?? '') !== '' ? (string) $request->post['client-secret'] : ($old['client-secret'] ?? ''),
@@ -154,7 +154,7 @@ final class Actions
             } elseif (Messages::providerUnreachable($e)) {
                 $session->data['retry'] = $query;
                 $session->flash('error', "{$hint} is not connected yet. " . Messages::oauth($e)
-                    . ' The pending authorization is kept: Try again when the provider is back.', retry: true);
+                    . ' The pending authorization is kept: Try again when the provider is back.');
             } else {
                 unset($session->data['pending'], $session->data['retry']);
                 $session->flash('error', "{$hint} was not connected. " . Messages::oauth($e));

@@ -59,7 +59,9 @@ final class App
     {
         $session = $this->sessions->open($request);
         $flash = $session->takeFlash();
-        $body = View::page($this->config, $this->store->settings(), $this->store->mailboxes(), $session->csrf(), $flash);
+        // Try again stays offered (not only in the message after the failure) while the exchange is kept.
+        $retryFor = isset($session->data['pending'], $session->data['retry']) ? (string) $session->data['pending']['hint'] : null;
+        $body = View::page($this->config, $this->store->settings(), $this->store->mailboxes(), $session->csrf(), $flash, $retryFor);
         return $this->sessions->save($session, Response::html(200, $body));
     }
 

@@ -23,12 +23,12 @@ final class Session
     }
 
     /** @param list<array{string, string, int, string}> $report rows: protocol, step, millis, detail */
-    public function flash(string $kind, string $text, array $report = [], bool $retry = false): void
+    public function flash(string $kind, string $text, array $report = []): void
     {
-        $this->data['flash'] = ['kind' => $kind, 'text' => $text, 'report' => $report, 'retry' => $retry];
+        $this->data['flash'] = ['kind' => $kind, 'text' => $text, 'report' => $report];
     }
 
-    /** @return ?array{kind: string, text: string, report: list<array{string, string, int, string}>, retry: bool} */
+    /** @return ?array{kind: string, text: string, report: list<array{string, string, int, string}>} */
     public function takeFlash(): ?array
     {
         $flash = $this->data['flash'] ?? null;

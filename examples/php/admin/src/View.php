@@ -15,16 +15,19 @@ final class View
     /**
      * @param array<string, mixed> $settings
      * @param list<array{address: string, state: string}> $mailboxes
-     * @param ?array{kind: string, text: string, report: list<array{string, string, int, string}>, retry: bool} $flash
+     * @param ?array{kind: string, text: string, report: list<array{string, string, int, string}>} $flash
+     * @param ?string $retryFor the mailbox whose code exchange Try again re-runs, when one is kept
      */
-    public static function page(Config $config, array $settings, array $mailboxes, string $csrf, ?array $flash): string
+    public static function page(Config $config, array $settings, array $mailboxes, string $csrf, ?array $flash, ?string $retryFor = null): string
     {
         return self::render('page', [
             'callbackUrl' => $config->callbackUrl(),
             'settings' => $settings,
             'mailboxes' => $mailboxes,
             'csrf' => $csrf,
-            'flash' => $flash,
+            'flash' => $flash ?? ($retryFor === null ? null : ['kind' => 'error', 'report' => [],
+                'text' => "The code exchange for {$retryFor} is kept: Try again once the provider can be reached."]),
+            'retryFor' => $retryFor,
         ]);
     }
 

@@ -290,7 +290,7 @@ test('a callback with a wrong state changes nothing: the pending authorization s
     eq(SETTINGS, $answer->header('Location'), 'to the settings page');
     $message = $browser->message();
     check(str_contains($message, 'does not match') && str_contains($message, 'Nothing was changed'), "the message: {$message}");
-    eq($pending, $browser->session($store)['pending']['authorization'], 'the pending authorization is kept');
+    check($pending === ($browser->session($store)['pending']['authorization'] ?? null), 'the pending authorization is kept, unchanged');
     eq([], $store->mailboxes(), 'no mailbox');
     // Still usable: the right state gets past the check (here to the user's denial).
     $browser->get(CALLBACK, http_build_query(['error' => 'access_denied', 'state' => $query['state']]));
@@ -315,6 +315,7 @@ test('the provider unreachable during the callback: Try again re-runs the kept e
     check(str_contains($page, 'could not be reached'), 'the page says the provider could not be reached');
     check((bool) preg_match('#<form method="post"[^>]*><input type="hidden" name="csrf"[^>]*><button[^>]*value="retry">Try again</button>#', $page), 'a Try again POST button');
     eq($callback, $browser->session($store)['retry'], 'the callback is kept server-side');
+    check(str_contains($browser->page(), 'value="retry">Try again</button>'), 'Try again stays offered after the message was shown');
     $browser->post(['op' => 'retry']);
     check(str_contains($browser->message(), 'could not be reached'), 'Try again ran the exchange again');
     check(isset($browser->session($store)['pending'], $browser->session($store)['retry']), 'both still kept');

@@ -13,7 +13,8 @@ use MailOAuth\Admin\View;
  * @var array<string, mixed> $settings
  * @var list<array{address: string, state: string}> $mailboxes
  * @var string $csrf
- * @var ?array{kind: string, text: string, report: list<array{string, string, int, string}>, retry: bool} $flash
+ * @var ?array{kind: string, text: string, report: list<array{string, string, int, string}>} $flash
+ * @var ?string $retryFor
  */
 $title = 'OAuth IMAP – mail-oauth admin';
 $value = static fn (string $name, string $default = ''): string => View::h((string) ($settings[$name] ?? $default));
@@ -24,7 +25,7 @@ require __DIR__ . '/layout-head.php';
 ?>
 <?php if ($flash !== null): ?>
 <div id="message" class="<?= $flash['kind'] === 'ok' ? 'ok' : 'error' ?>"><?= View::h($flash['text']) ?>
-<?php if ($flash['retry']): ?>
+<?php if ($retryFor !== null): ?>
 <form method="post" action="/front/oauthimap.php"><?= $csrfField ?><button type="submit" name="op" value="retry">Try again</button></form>
 <?php endif ?>
 </div>

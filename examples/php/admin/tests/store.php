@@ -7,8 +7,9 @@
  * a clear error and nothing is lost), CSRF refusal, the pending
  * authorization kept through a wrong-state callback and through an
  * unreachable provider (Try again), a denied consent dropping it, a failed
- * revocation still removing the tokens, and no secret in anything the app
- * answers. The provider is Google's preset (no request is made before the
+ * revocation still removing the tokens, the Microsoft preset (its tenant, no
+ * revocation endpoint), the cached provider dropped when the issuer changes,
+ * and no secret in anything the app answers. The provider is Google's preset (no request is made before the
  * code exchange) or a custom one whose endpoints are a closed loopback port.
  * Needs MAIL_OAUTH_WASM and MAIL_OAUTH_WASMTIME_LIB (test.sh sets both).
  */
@@ -332,6 +333,32 @@ test('Disconnect: a failed revocation still removes the tokens and the mailbox',
     check(str_contains($page, ALICE . ' disconnected') && str_contains($page, 'could not revoke'), 'the message says both');
     check(!str_contains($page, 'data-address="' . ALICE . '"'), 'the mailbox is gone');
     eq(null, $store->tokens(ALICE), 'its tokens are gone');
+});
+
+test('Microsoft 365: the preset for the tenant; no revocation endpoint, so Disconnect says what to do', function () {
+    [$browser, $store] = fresh_app();
+    $GLOBALS['BROWSERS'][] = $browser;
+    save_settings($browser, ['provider' => 'microsoft', 'tenant' => 'contoso.onmicrosoft.com',
+        'imap-server' => 'outlook.office365.com:993', 'smtp-server' => 'smtp.office365.com:587', 'smtp-security' => 'starttls']);
+    $response = $browser->post(['op' => 'connect', 'login-hint' => ALICE]);
+    check(str_starts_with((string) $response->header('Location'), 'https://login.microsoftonline.com/contoso.onmicrosoft.com/'),
+        'the authorization URL is the tenant\'s');
+    $store->saveTokens(ALICE, tokens_for('alice'));
+    $browser->post(['op' => 'disconnect', 'address' => ALICE]);
+    $message = $browser->message();
+    check(str_contains($message, ALICE . ' disconnected') && str_contains($message, 'no revocation endpoint'), "the message: {$message}");
+    eq([], $store->mailboxes(), 'the mailbox is gone');
+});
+
+test('the cached provider is dropped when the provider or the issuer changes, kept otherwise', function () {
+    [$browser, $store] = fresh_app();
+    $GLOBALS['BROWSERS'][] = $browser;
+    unreachable_provider($browser, $store);
+    $settings = $store->settings();
+    save_settings($browser, ['provider' => 'custom', 'issuer' => $settings['issuer'], 'client-id' => 'renamed']);
+    check(isset($store->settings()['provider-cache']), 'kept when only the client changes');
+    save_settings($browser, ['provider' => 'custom', 'issuer' => $settings['issuer'] . '/other']);
+    check(!isset($store->settings()['provider-cache']), 'dropped when the issuer changes');
 });
 
 test('nothing secret in any page, header or cookie the app sent', function () {

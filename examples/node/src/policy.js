@@ -27,7 +27,9 @@ function list(entries) {
   return blocks;
 }
 
-const METADATA = list(['169.254.169.254', '100.100.100.200', 'fd00:ec2::254']);
+// Cloud metadata and credential services (AWS, GCP, Azure, Alibaba; ECS/EKS task credentials).
+const METADATA = list(['169.254.169.254', '100.100.100.200', 'fd00:ec2::254', '169.254.170.2', '169.254.170.23',
+  'fd00:ec2::23', 'fd20:ce::254', '168.63.129.16']);
 const UNSPECIFIED = list(['0.0.0.0', '::']);
 const LOOPBACK = list(['127.0.0.0/8', '::1/128']);
 const LINK_LOCAL = list(['169.254.0.0/16', 'fe80::/10']);

@@ -21,6 +21,9 @@ test('addresses are classified as egress.rs does', () => {
     '127.0.0.1': 'loopback', '::1': 'loopback', '10.1.2.3': 'private', '192.168.1.1': 'private',
     '100.64.0.1': 'private', '169.254.1.1': 'link-local', '169.254.169.254': 'metadata',
     '::ffff:169.254.169.254': 'metadata', 'fd00:ec2::254': 'metadata', '0.0.0.0': 'unspecified',
+    '169.254.170.2': 'metadata', '169.254.170.23': 'metadata', 'fd00:ec2::23': 'metadata', 'fd20:ce::254': 'metadata',
+    '168.63.129.16': 'metadata', '::ffff:168.63.129.16': 'metadata', '64:ff9b:1::a9fe:a9fe': 'reserved',
+    '169.254.170.3': 'link-local', '168.63.129.17': 'public',
     '224.0.0.1': 'multicast', '8.8.8.8': 'public', '64:ff9b::a00:1': 'private', '2001:db8::1': 'reserved',
   };
   for (const [address, kind] of Object.entries(table)) assert.equal(classify(address), kind, address);

@@ -149,8 +149,12 @@ final class Policy
         if (array_slice($seg, 0, 6) === [0x64, 0xff9b, 0, 0, 0, 0]) {
             return self::classifyV4(array_values(unpack('C4', substr($bin, 12))));
         }
-        if ($seg === [0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254]) {
+        if (in_array($seg, [[0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254], [0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0023],
+            [0xfd20, 0x00ce, 0, 0, 0, 0, 0, 0x0254]], true)) {
             return 'cloud metadata';
+        }
+        if (array_slice($seg, 0, 3) === [0x64, 0xff9b, 0x0001]) {
+            return 'reserved'; // RFC 8215 local-use NAT64: the IPv4 destination is not at a fixed place
         }
         if ($seg === [0, 0, 0, 0, 0, 0, 0, 0]) {
             return 'unspecified';
@@ -177,7 +181,9 @@ final class Policy
     private static function classifyV4(array $o): string
     {
         [$a, $b, $c] = $o;
-        if ($o === [169, 254, 169, 254] || $o === [100, 100, 100, 200]) {
+        // Cloud metadata and credential services (AWS, GCP, Azure, Alibaba; ECS/EKS task credentials).
+        if (in_array($o, [[169, 254, 169, 254], [100, 100, 100, 200], [169, 254, 170, 2], [169, 254, 170, 23],
+            [168, 63, 129, 16]], true)) {
             return 'cloud metadata';
         }
         if ($o === [0, 0, 0, 0]) {

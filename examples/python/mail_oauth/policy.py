@@ -9,11 +9,22 @@ import ssl
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+# Cloud metadata and credential services (AWS, GCP, Azure, Alibaba; ECS/EKS task credentials).
 METADATA = {
-    ipaddress.ip_address("169.254.169.254"),
-    ipaddress.ip_address("100.100.100.200"),
-    ipaddress.ip_address("fd00:ec2::254"),
+    ipaddress.ip_address(a)
+    for a in (
+        "169.254.169.254",
+        "100.100.100.200",
+        "fd00:ec2::254",
+        "169.254.170.2",
+        "169.254.170.23",
+        "fd00:ec2::23",
+        "fd20:ce::254",
+        "168.63.129.16",
+    )
 }
+# RFC 8215 local-use NAT64: the IPv4 destination is not at a fixed place.
+NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
 PRIVATE_V4 = [
     ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "198.18.0.0/15")
 ]
@@ -34,6 +45,8 @@ def classify(address) -> str:
             return classify(ip.ipv4_mapped)
         if ip in NAT64:
             return classify(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        if ip in NAT64_LOCAL:
+            return "reserved"
     if ip in METADATA:
         return "metadata"
     if ip.is_unspecified:

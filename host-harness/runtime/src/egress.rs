@@ -26,14 +26,20 @@ pub enum AddressClass {
     Private,
     /// `169.254/16`, `fe80::/10`: allowed only with [`EgressPolicy::allow_private`].
     LinkLocal,
-    /// A cloud instance metadata service (`169.254.169.254`, `fd00:ec2::254`,
-    /// `100.100.100.200`): never allowed; it hands out credentials.
+    /// A cloud instance metadata or credential service: `169.254.169.254` and
+    /// `fd00:ec2::254` (AWS, GCP, Azure, …), `100.100.100.200` (Alibaba),
+    /// `169.254.170.2`, `169.254.170.23` and `fd00:ec2::23` (AWS ECS/EKS task
+    /// credentials), `fd20:ce::254` (GCP over IPv6), `168.63.129.16` (Azure's
+    /// wire server): never allowed, even with [`EgressPolicy::allow_private`];
+    /// they hand out credentials.
     Metadata,
     /// `0.0.0.0`, `::`: never allowed (it means "this host" to `connect`).
     Unspecified,
     /// Multicast and broadcast: never allowed.
     Multicast,
-    /// Reserved, documentation and "this network" ranges: never allowed.
+    /// Reserved, documentation and "this network" ranges, and the local-use
+    /// NAT64 prefix `64:ff9b:1::/48` (RFC 8215: its IPv4 destination is not at a
+    /// fixed place, so it cannot be classified by it): never allowed.
     Reserved,
 }
 
@@ -71,7 +77,14 @@ impl fmt::Display for AddressClass {
 
 fn classify_v4(ip: Ipv4Addr) -> AddressClass {
     let [a, b, c, _] = ip.octets();
-    if ip == Ipv4Addr::new(169, 254, 169, 254) || ip == Ipv4Addr::new(100, 100, 100, 200) {
+    const METADATA: [Ipv4Addr; 5] = [
+        Ipv4Addr::new(169, 254, 169, 254),
+        Ipv4Addr::new(100, 100, 100, 200),
+        Ipv4Addr::new(169, 254, 170, 2),
+        Ipv4Addr::new(169, 254, 170, 23),
+        Ipv4Addr::new(168, 63, 129, 16),
+    ];
+    if METADATA.contains(&ip) {
         AddressClass::Metadata
     } else if ip.is_unspecified() {
         AddressClass::Unspecified
@@ -104,8 +117,15 @@ fn classify_v6(ip: Ipv6Addr) -> AddressClass {
         let [c, d] = seg[7].to_be_bytes();
         return classify_v4(Ipv4Addr::new(a, b, c, d));
     }
-    if ip == Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254) {
+    const METADATA: [Ipv6Addr; 3] = [
+        Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254),
+        Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0023),
+        Ipv6Addr::new(0xfd20, 0x00ce, 0, 0, 0, 0, 0, 0x0254),
+    ];
+    if METADATA.contains(&ip) {
         AddressClass::Metadata
+    } else if seg[..3] == [0x64, 0xff9b, 0x0001] {
+        AddressClass::Reserved
     } else if ip.is_unspecified() {
         AddressClass::Unspecified
     } else if ip.is_loopback() {
@@ -461,6 +481,42 @@ mod tests {
         assert_eq!(class("::ffff:8.8.8.8"), AddressClass::Public);
         assert_eq!(class("64:ff9b::127.0.0.1"), AddressClass::Loopback);
         assert_eq!(class("64:ff9b::8.8.8.8"), AddressClass::Public);
+        assert_eq!(class("64:ff9b::169.254.170.2"), AddressClass::Metadata);
+    }
+
+    #[test]
+    fn refuses_every_cloud_credential_service_even_with_allow_private() {
+        let policy = EgressPolicy::deny_all()
+            .allow_private(true)
+            .allow_loopback(true);
+        for address in [
+            "169.254.170.2",
+            "169.254.170.23",
+            "fd00:ec2::23",
+            "fd20:ce::254",
+            "168.63.129.16",
+            "::ffff:168.63.129.16",
+        ] {
+            let ip: IpAddr = address.parse().unwrap();
+            assert_eq!(AddressClass::of(ip), AddressClass::Metadata, "{address}");
+            assert!(
+                policy.check_addr(SocketAddr::new(ip, 443)).is_err(),
+                "{address}"
+            );
+        }
+        // The local-use NAT64 prefix hides where the packets go.
+        for address in ["64:ff9b:1::a9fe:a9fe", "64:ff9b:1:ffff::1"] {
+            let ip: IpAddr = address.parse().unwrap();
+            assert_eq!(AddressClass::of(ip), AddressClass::Reserved, "{address}");
+            assert!(
+                policy.check_addr(SocketAddr::new(ip, 443)).is_err(),
+                "{address}"
+            );
+        }
+        // Their neighbours stay what they were.
+        assert_eq!(class("169.254.170.3"), AddressClass::LinkLocal);
+        assert_eq!(class("168.63.129.17"), AddressClass::Public);
+        assert_eq!(class("64:ff9b:2::1"), AddressClass::Public);
     }
 
     fn url(s: &str) -> Url {

@@ -186,8 +186,9 @@ pub struct Client {
     pub redirect_uri: String,
 }
 
-/// What the host keeps between the two halves of the code flow.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What the host keeps between the two halves of the code flow. `Debug`
+/// shows the URL with its `state` and `nonce` replaced by `[redacted]`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingAuthorization {
     /// The URL to open in the user's browser.
     pub url: String,
@@ -201,6 +202,46 @@ pub struct PendingAuthorization {
     pub redirect_uri: String,
     /// The scopes requested.
     pub scopes: Vec<String>,
+}
+
+impl fmt::Debug for PendingAuthorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingAuthorization")
+            .field("url", &redacted_url(&self.url))
+            .field("state", &self.state)
+            .field("pkce_verifier", &self.pkce_verifier)
+            .field("nonce", &self.nonce)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
+/// An authorization URL for printing: the values of `state` and `nonce` (and
+/// any URL credentials) replaced by `[redacted]`; an unparsable URL is not
+/// shown at all.
+pub fn redacted_url(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return "[unparsable URL]".to_owned();
+    };
+    let pairs: Vec<(String, String)> = parsed
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if matches!(&*k, "state" | "nonce") {
+                "[redacted]".into()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    if !pairs.is_empty() {
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("[redacted]"));
+    }
+    parsed.into()
 }
 
 /// A device authorization in progress (RFC 8628): what the host shows the
@@ -248,4 +289,47 @@ pub struct TokenSet {
     pub id_token: Option<Secret>,
     /// Unverified account e-mail from the ID token.
     pub account_email: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending() -> PendingAuthorization {
+        PendingAuthorization {
+            url: "https://as.example/auth?client_id=c&state=STATE-4f1c0e9a&nonce=NONCE-77aa21&scope=openid+mail".into(),
+            state: Secret::new("STATE-4f1c0e9a"),
+            pkce_verifier: Secret::new("VERIFIER-0b9d"),
+            nonce: Some(Secret::new("NONCE-77aa21")),
+            redirect_uri: "http://127.0.0.1:8765/callback".into(),
+            scopes: vec!["openid".into(), "mail".into()],
+        }
+    }
+
+    #[test]
+    fn debug_of_a_pending_authorization_shows_no_state_nonce_or_verifier() {
+        let shown = format!("{:?} {:#?}", pending(), pending());
+        for secret in ["STATE-4f1c0e9a", "NONCE-77aa21", "VERIFIER-0b9d"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(
+            shown.contains("https://as.example/auth?client_id=c&state=%5Bredacted%5D"),
+            "{shown}"
+        );
+        assert!(shown.contains("scope=openid+mail"), "{shown}");
+    }
+
+    #[test]
+    fn redacted_url_hides_credentials_and_unparsable_urls() {
+        assert_eq!(redacted_url("not a url state=x"), "[unparsable URL]");
+        let shown = redacted_url("https://user:pw-secret@as.example/auth?nonce=n1");
+        assert!(
+            !shown.contains("pw-secret") && !shown.contains("n1"),
+            "{shown}"
+        );
+        assert_eq!(
+            redacted_url("https://as.example/auth"),
+            "https://as.example/auth"
+        );
+    }
 }

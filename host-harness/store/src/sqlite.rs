@@ -13,7 +13,7 @@
 //! `<dir>/key`, created on first use with mode 0600.
 
 use std::ffi::OsString;
-use std::fs::File;
+use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -47,13 +47,16 @@ pub const DB_FILE: &str = "accounts.sqlite3";
 pub const KEY_FILE: &str = "key";
 
 /// The schema this code writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: u32 = 2;
+const SCHEMA_VERSION: u32 = 3;
 /// Version byte in front of every sealed blob, so the format can change.
 const BLOB_VERSION: u8 = 1;
 const NONCE_LEN: usize = 24;
 const KEY_LEN: usize = 32;
 /// How long a writer waits for another handle's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The key check value's associated data and sealed text.
+const KEY_CHECK_AAD: &[u8] = b"mail-oauth store key check";
+const KEY_CHECK_TEXT: &str = "mail-oauth store key check v1";
 
 impl HeldLock for FileLock<'_> {
     fn discard(&self) -> Result<()> {
@@ -121,9 +124,28 @@ impl SqliteStore {
     /// Opens (creating if needed) the store in `dir`, with the key from
     /// `MAIL_OAUTH_KEY` or else `<dir>/key` (created on first use).
     pub fn open(dir: &Path) -> Result<Self> {
+        Self::open_resolving(dir, std::env::var_os(KEY_ENV))
+    }
+
+    /// `open` with the environment's key value given (tests).
+    fn open_resolving(dir: &Path, env_key: Option<OsString>) -> Result<Self> {
         create_private_dir(dir)?;
-        let key = resolve_key(dir, std::env::var_os(KEY_ENV))?;
-        Self::open_with_key(dir, key)
+        let new_key_file = env_key.is_none() && !dir.join(KEY_FILE).exists();
+        let key = resolve_key(dir, env_key)?;
+        match Self::open_with_key(dir, key) {
+            // The key file was missing and a new one was just made, but the
+            // store was sealed with the old one: say so, and leave no new key
+            // behind that would hide the loss next time.
+            Err(StoreError::Key(_)) if new_key_file => {
+                let _ = fs::remove_file(dir.join(KEY_FILE));
+                Err(StoreError::Key(format!(
+                    "the store in {} holds data sealed with a key, but its key file {} is missing: restore it, or set {KEY_ENV} to that key",
+                    dir.display(),
+                    dir.join(KEY_FILE).display()
+                )))
+            }
+            other => other,
+        }
     }
 
     /// Opens (creating if needed) the store in `dir` with an explicit key
@@ -161,12 +183,57 @@ impl SqliteStore {
         // blob (or clear metadata) behind in free pages.
         conn.pragma_update(None, "secure_delete", "ON")?;
         migrate(&mut conn)?;
-        Ok(Self {
+        let store = Self {
             conn: Mutex::new(conn),
             cipher: XChaCha20Poly1305::new(&key.into()),
             dir: dir.to_owned(),
             locks: FileLocks::new(dir),
-        })
+        };
+        store.check_key()?;
+        Ok(store)
+    }
+
+    /// Checks the key against the store's key check value, writing it on
+    /// first use. A store made before the check value existed is checked
+    /// against one of its sealed rows first.
+    fn check_key(&self) -> Result<()> {
+        let wrong = || {
+            StoreError::Key(format!(
+                "the store in {} was sealed with another key: use the key it was made with (its key file, or {KEY_ENV})",
+                self.dir.display()
+            ))
+        };
+        let conn = self.lock();
+        let found: Option<Vec<u8>> = conn
+            .query_row("SELECT value FROM meta WHERE name = 'key-check'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if let Some(blob) = found {
+            let text: String = self
+                .open_blob(KEY_CHECK_AAD, &blob, "the key check value")
+                .map_err(|_| wrong())?;
+            return if text == KEY_CHECK_TEXT {
+                Ok(())
+            } else {
+                Err(wrong())
+            };
+        }
+        let row: Option<(String, Vec<u8>)> = conn
+            .query_row("SELECT name, secrets FROM accounts LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        if let Some((name, blob)) = row {
+            self.open_blob::<AccountSecrets>(&account_aad(&name), &blob, "an account")
+                .map_err(|_| wrong())?;
+        }
+        let blob = self.seal(KEY_CHECK_AAD, &KEY_CHECK_TEXT)?;
+        conn.execute(
+            "INSERT OR IGNORE INTO meta (name, value) VALUES ('key-check', ?1)",
+            [blob],
+        )?;
+        Ok(())
     }
 
     /// The store's directory.
@@ -644,7 +711,17 @@ fn migrate(conn: &mut Connection) -> Result<()> {
              ALTER TABLE accounts ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0;",
         )?;
     }
-    // Later versions: `if version < 3 { ... }` here.
+    if version < 3 {
+        // The key check value: a known text sealed with the store's key, so
+        // that opening the store with another key fails at once.
+        tx.execute_batch(
+            "CREATE TABLE meta (
+                 name TEXT PRIMARY KEY NOT NULL,
+                 value BLOB NOT NULL
+             ) STRICT;",
+        )?;
+    }
+    // Later versions: `if version < 4 { ... }` here.
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(())
@@ -681,23 +758,35 @@ fn load_or_create_key_file(path: &Path) -> Result<[u8; KEY_LEN]> {
         source,
     };
     let mut key = [0u8; KEY_LEN];
-    // create_new: if two processes start at once, exactly one creates the
-    // key and the other reads it.
-    match private::file_options()
-        .write(true)
-        .create_new(true)
-        .open(path)
-    {
-        Ok(mut file) => {
-            rand::rngs::OsRng
-                .try_fill_bytes(&mut key)
-                .map_err(|e| StoreError::Key(format!("no randomness for a key: {e}")))?;
-            file.write_all(&key).map_err(io_err)?;
-            file.sync_all().map_err(io_err)?;
-            return Ok(key);
+    if !path.exists() {
+        // Written whole beside, then linked into place: a reader (another
+        // process starting at once) never sees a half-written key, and a crash
+        // leaves at most the temporary file. `hard_link` fails if the key
+        // already exists, so exactly one process creates it.
+        rand::rngs::OsRng
+            .try_fill_bytes(&mut key)
+            .map_err(|e| StoreError::Key(format!("no randomness for a key: {e}")))?;
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let tmp = path.with_extension(format!(
+            "tmp{}-{}",
+            std::process::id(),
+            WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let written = private::file_options()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .and_then(|mut file| {
+                file.write_all(&key)?;
+                file.sync_all()
+            });
+        let linked = written.and_then(|()| fs::hard_link(&tmp, path));
+        let _ = fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => return Ok(key),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io_err(e)),
         }
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(io_err(e)),
     }
     let mut file = File::open(path).map_err(io_err)?;
     let meta = file.metadata().map_err(io_err)?;
@@ -728,9 +817,26 @@ fn load_or_create_key_file(path: &Path) -> Result<[u8; KEY_LEN]> {
     Ok(key)
 }
 
-/// Creates `dir` (and parents) with mode 0700 when missing.
+/// Creates `dir` (and parents) with mode 0700 when missing; an existing one
+/// that the group or others may enter is made 0700.
 fn create_private_dir(dir: &Path) -> Result<()> {
     if dir.is_dir() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let meta = fs::metadata(dir).map_err(|source| StoreError::Io {
+                path: dir.to_owned(),
+                source,
+            })?;
+            if private::shared_mode(&meta).is_some() {
+                fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|source| {
+                    StoreError::Io {
+                        path: dir.to_owned(),
+                        source,
+                    }
+                })?;
+            }
+        }
         return Ok(());
     }
     private::dir_builder()
@@ -895,6 +1001,113 @@ mod tests {
         assert_eq!(resolve_key(&dir.0, None).unwrap(), [1u8; 32]);
         fs::write(&path, [1u8; 31]).unwrap();
         assert!(matches!(resolve_key(&dir.0, None), Err(StoreError::Key(_))));
+    }
+
+    #[test]
+    fn a_store_opened_with_another_key_fails_at_once_and_clearly() {
+        let dir = tmp("otherkey");
+        let store = SqliteStore::open_with_key(&dir.0, [1; 32]).unwrap();
+        store.put_account(&account("work")).unwrap();
+        drop(store);
+        let err = SqliteStore::open_with_key(&dir.0, [2; 32]).unwrap_err();
+        let StoreError::Key(text) = &err else {
+            panic!("expected Key, got {err:?}");
+        };
+        assert!(text.contains("sealed with another key"), "{text}");
+        // Nothing was lost: the right key still opens it.
+        let store = SqliteStore::open_with_key(&dir.0, [1; 32]).unwrap();
+        assert!(store.get_account("work").unwrap().is_some());
+    }
+
+    #[test]
+    fn a_store_from_before_the_key_check_is_checked_against_its_rows() {
+        let dir = tmp("oldstore");
+        let store = SqliteStore::open_with_key(&dir.0, [1; 32]).unwrap();
+        store.put_account(&account("work")).unwrap();
+        store.lock().execute("DELETE FROM meta", []).unwrap();
+        drop(store);
+        assert!(matches!(
+            SqliteStore::open_with_key(&dir.0, [2; 32]),
+            Err(StoreError::Key(_))
+        ));
+        let store = SqliteStore::open_with_key(&dir.0, [1; 32]).unwrap();
+        let checks: i64 = store
+            .lock()
+            .query_row("SELECT count(*) FROM meta", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            checks, 1,
+            "the check value is written once the key is known good"
+        );
+    }
+
+    #[test]
+    fn a_missing_key_file_is_not_silently_replaced() {
+        let dir = tmp("lostkey");
+        let store = SqliteStore::open_resolving(&dir.0, None).unwrap();
+        store.put_account(&account("work")).unwrap();
+        drop(store);
+        fs::remove_file(dir.0.join(KEY_FILE)).unwrap();
+        let err = SqliteStore::open_resolving(&dir.0, None).unwrap_err();
+        let StoreError::Key(text) = &err else {
+            panic!("expected Key, got {err:?}");
+        };
+        assert!(
+            text.contains("key file") && text.contains("is missing"),
+            "{text}"
+        );
+        assert!(!dir.0.join(KEY_FILE).exists(), "no new key is left behind");
+    }
+
+    #[test]
+    fn processes_starting_at_once_agree_on_one_whole_key() {
+        for round in 0..20 {
+            let dir = tmp(&format!("keyrace{round}"));
+            create_private_dir(&dir.0).unwrap();
+            let start = std::sync::Barrier::new(8);
+            let keys: Vec<_> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            start.wait();
+                            load_or_create_key_file(&dir.0.join(KEY_FILE))
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let first = keys[0].as_ref().expect("no reader saw a half-written key");
+            for key in &keys {
+                assert_eq!(
+                    key.as_ref().expect("no reader saw a half-written key"),
+                    first
+                );
+            }
+            let names: Vec<_> = fs::read_dir(&dir.0)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(
+                names,
+                [std::ffi::OsString::from(KEY_FILE)],
+                "no temporary file is left"
+            );
+        }
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn an_existing_store_dir_is_made_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+
+        let dir = tmp("shareddir");
+        fs::create_dir_all(&dir.0).unwrap();
+        fs::set_permissions(&dir.0, fs::Permissions::from_mode(0o755)).unwrap();
+        SqliteStore::open_with_key(&dir.0, [1; 32]).unwrap();
+        assert_eq!(
+            fs::metadata(&dir.0).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
     }
 
     #[test]

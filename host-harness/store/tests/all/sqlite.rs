@@ -173,21 +173,28 @@ fn database_files_hold_no_plaintext_secret() {
 }
 
 #[test]
-fn wrong_key_is_a_decrypt_error() {
+fn wrong_key_is_refused_at_open() {
+    // The key check value: another key fails at once, before any row is read
+    // (a tampered row is still a `Decrypt` error: the next test).
     let dir = tmp("wrongkey");
     SqliteStore::open_with_key(&dir.0, KEY)
         .unwrap()
         .put_account(&account("work"))
         .unwrap();
-    let other = SqliteStore::open_with_key(&dir.0, [8; 32]).unwrap();
-    let err = other.get_account("work").unwrap_err();
-    assert!(matches!(err, StoreError::Decrypt(_)), "{err:?}");
-    assert_eq!(
-        err.to_string(),
-        "cannot decrypt account \"work\": wrong key or tampered data"
+    let err = SqliteStore::open_with_key(&dir.0, [8; 32]).unwrap_err();
+    assert!(matches!(err, StoreError::Key(_)), "{err:?}");
+    assert!(
+        err.to_string().contains("was sealed with another key"),
+        "{err}"
     );
-    // Listing needs no key.
-    assert_eq!(other.list_accounts().unwrap().len(), 1);
+    assert_eq!(
+        SqliteStore::open_with_key(&dir.0, KEY)
+            .unwrap()
+            .list_accounts()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]

@@ -41,8 +41,8 @@ pub(crate) fn run(
                     println!(
                         "{:<20} {:<10} {}",
                         a.name,
-                        a.provider_id,
-                        a.login.or(a.account_email).unwrap_or_default()
+                        crate::text::printable(&a.provider_id),
+                        crate::text::printable(&a.login.or(a.account_email).unwrap_or_default())
                     );
                 }
             }

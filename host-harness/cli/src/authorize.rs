@@ -312,7 +312,7 @@ pub(crate) fn authorize(
                 "  mail-oauth complete --account {} --callback-url '<the URL the browser was sent to>'",
                 args.account
             );
-            println!("{url}");
+            println!("{}", crate::text::printable(&url));
         }
         return Ok(());
     }
@@ -336,7 +336,7 @@ pub(crate) fn authorize(
     } else {
         eprintln!(
             "Open this URL in a browser and sign in:\n\n  {}\n",
-            pending.url
+            crate::text::printable(&pending.url)
         );
         eprintln!("Waiting for the provider to redirect to {redirect_uri} ...");
     }
@@ -377,7 +377,7 @@ fn warn_without_mail_scope(provider: &Provider, scopes: &[String]) {
         eprintln!(
             "warning: no mail scope requested ({}): the mail server will likely refuse the \
              token; add the scope it needs with --scope",
-            scopes.join(" ")
+            crate::text::printable(&scopes.join(" "))
         );
     }
 }
@@ -407,10 +407,11 @@ fn device_flow(
     } else {
         println!(
             "On any device, open {} and enter the code {}",
-            device.verification_uri, device.user_code
+            crate::text::printable(&device.verification_uri),
+            crate::text::printable(&device.user_code)
         );
         if let Some(complete) = &device.verification_uri_complete {
-            println!("(or open {complete})");
+            println!("(or open {})", crate::text::printable(complete));
         }
     }
     let _ = std::io::stdout().flush();
@@ -473,8 +474,8 @@ fn report_saved(saved: &Account, json: bool) {
         eprintln!(
             "saved account {} ({}); {}",
             saved.name,
-            saved.login.as_deref().unwrap_or("unknown login"),
-            Accounts::summary(&saved.tokens)
+            crate::text::printable(saved.login.as_deref().unwrap_or("unknown login")),
+            crate::text::printable(&Accounts::summary(&saved.tokens))
         );
     }
     if saved.login.is_none() {

@@ -67,7 +67,10 @@ pub(crate) fn wait_for_callback<T>(
                 return Err(e.into());
             }
             Err(e) => {
-                eprintln!("ignored a callback that did not complete the authorization: {e}");
+                eprintln!(
+                    "ignored a callback that did not complete the authorization: {}",
+                    crate::text::printable(&e.to_string())
+                );
                 respond(
                     &mut stream,
                     400,

@@ -9,6 +9,7 @@ use mail_oauth_store::unix_now;
 use serde_json::json;
 
 use crate::failure::{Failure, failure};
+use crate::text::printable;
 
 #[derive(Args)]
 pub(crate) struct CheckArgs {
@@ -245,20 +246,67 @@ fn report_mail(what: &str, server: &Server, report: &Report, json: bool) {
         );
         return;
     }
+    // The report is the command's result: stdout (errors go to stderr).
+    print!("{}", report_text(what, server, report, mechanism));
+}
+
+/// The report for people. Everything the server said goes through
+/// [`printable`]: a greeting or reply line may carry terminal escapes.
+fn report_text(what: &str, server: &Server, report: &Report, mechanism: &str) -> String {
     let security = match server.security {
         Security::ImplicitTls => "implicit TLS",
         Security::Starttls => "STARTTLS",
         Security::Plain => "plain, no TLS",
     };
-    // The report is the command's result: stdout (errors go to stderr).
-    println!(
-        "{what} {}:{} ({security}): OK with {mechanism}",
-        server.host, server.port
+    let mut out = format!(
+        "{what} {}:{} ({security}): OK with {mechanism}\n",
+        printable(&server.host),
+        server.port
     );
     for step in &report.steps {
-        println!("  {:<14} {:>6} ms  {}", step.name, step.millis, step.detail);
+        out.push_str(&format!(
+            "  {:<14} {:>6} ms  {}\n",
+            printable(&step.name),
+            step.millis,
+            printable(&step.detail)
+        ));
     }
     if report.refreshed.is_some() {
-        println!("  (the tokens were refreshed and saved)");
+        out.push_str("  (the tokens were refreshed and saved)\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mail_oauth_runtime::model::Step;
+
+    #[test]
+    fn a_report_shows_the_escapes_a_server_sent_instead_of_obeying_them() {
+        let report = Report {
+            greeting: "* OK\x1b]0;pwned\x07".into(),
+            capabilities: vec!["IMAP4rev1".into()],
+            mechanism: Some(Mechanism::Xoauth2),
+            steps: vec![Step {
+                name: "greeting".into(),
+                millis: 3,
+                detail: "* OK ready\r\x1b[1A\x1b[2Kcheck: OK\u{9b}0m".into(),
+            }],
+            refreshed: None,
+        };
+        let server = Server {
+            host: "imap.example.test".into(),
+            port: 993,
+            security: Security::ImplicitTls,
+        };
+        let text = report_text("IMAP", &server, &report, "XOAUTH2");
+        let controls: Vec<char> = text
+            .chars()
+            .filter(|c| c.is_control() && *c != '\n')
+            .collect();
+        assert!(controls.is_empty(), "{controls:?} in {text:?}");
+        assert!(text.contains("\\u{1b}[2Kcheck: OK"), "{text}");
+        assert!(text.starts_with("IMAP imap.example.test:993 (implicit TLS): OK with XOAUTH2\n"));
     }
 }

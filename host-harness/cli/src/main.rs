@@ -16,6 +16,7 @@ mod failure;
 mod listener;
 mod mail;
 mod providers;
+mod text;
 mod tokens;
 
 use std::path::PathBuf;
@@ -98,7 +99,7 @@ fn main() -> ExitCode {
                 }
                 println!("{}", json!({ "error": error }));
             } else {
-                eprintln!("error: {}", f.message);
+                eprintln!("error: {}", text::printable(&f.message));
             }
             ExitCode::from(f.code)
         }

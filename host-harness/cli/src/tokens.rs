@@ -55,7 +55,10 @@ pub(crate) fn token(accounts: &Accounts, args: TokenArgs, json: bool) -> Result<
         );
     } else {
         if refreshed {
-            eprintln!("refreshed; {}", Accounts::summary(&acct.tokens));
+            eprintln!(
+                "refreshed; {}",
+                crate::text::printable(&Accounts::summary(&acct.tokens))
+            );
         }
         println!("{}", acct.tokens.access_token.expose());
     }

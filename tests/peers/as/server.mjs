@@ -148,9 +148,20 @@ const provider = new Provider(ISSUER, {
 });
 provider.proxy = false;
 
+/** Grants what the consent prompt asks for (to the existing grant, or a new one); its id. */
+async function grantConsent({ prompt, params, session, grantId }) {
+  const grant = grantId ? await provider.Grant.find(grantId)
+    : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+  const d = prompt.details;
+  if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
+  if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
+  if (d.missingResourceScopes) for (const [ind, sc] of Object.entries(d.missingResourceScopes)) grant.addResourceScope(ind, sc.join(' '));
+  return grant.save();
+}
+
 // The interactive clients' pages: GET shows the login or consent form, the forms post back.
 async function interactiveResult(ctx, details) {
-  const { prompt, params, session, grantId } = details;
+  const { prompt } = details;
   const form = await readForm(ctx.req);
   if (ctx.path.endsWith('/abort')) {
     return { error: 'access_denied', error_description: 'the user denied the request' };
@@ -161,13 +172,7 @@ async function interactiveResult(ctx, details) {
     return { login: { accountId: email, remember: true } };
   }
   if (prompt.name === 'consent' && ctx.path.endsWith('/confirm')) {
-    const grant = grantId ? await provider.Grant.find(grantId)
-      : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
-    const d = prompt.details;
-    if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
-    if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
-    if (d.missingResourceScopes) for (const [ind, sc] of Object.entries(d.missingResourceScopes)) grant.addResourceScope(ind, sc.join(' '));
-    return { consent: { grantId: await grant.save() } };
+    return { consent: { grantId: await grantConsent(details) } };
   }
   throw new errors.InvalidRequest(`unexpected form for prompt ${prompt.name}`);
 }
@@ -218,7 +223,7 @@ provider.use(async (ctx, next) => {
   const m = /^\/interaction\/([^/]+)$/.exec(ctx.path);
   if (!m || ctx.method !== 'GET') return next();
   const details = await provider.interactionDetails(ctx.req, ctx.res);
-  const { prompt, params, session, grantId } = details;
+  const { prompt, params } = details;
   let result;
   if (params.login_hint === 'deny@example.test') {
     result = { error: 'access_denied', error_description: 'user denied (test account)' };
@@ -226,13 +231,7 @@ provider.use(async (ctx, next) => {
     const who = ACCOUNTS.has(params.login_hint) ? params.login_hint : DEFAULT_USER;
     result = { login: { accountId: who, remember: false } };
   } else if (prompt.name === 'consent') {
-    const grant = grantId ? await provider.Grant.find(grantId)
-      : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
-    const d = prompt.details;
-    if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
-    if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
-    if (d.missingResourceScopes) for (const [ind, sc] of Object.entries(d.missingResourceScopes)) grant.addResourceScope(ind, sc.join(' '));
-    result = { consent: { grantId: await grant.save() } };
+    result = { consent: { grantId: await grantConsent(details) } };
   } else {
     throw new errors.InvalidRequest(`unsupported prompt ${prompt.name}`);
   }

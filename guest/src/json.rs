@@ -11,7 +11,7 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// A wanted member's value, as far as the callers care.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Member {
+pub enum Member {
     /// A JSON string.
     Text(String),
     /// A JSON number, printed as `serde_json::Number` prints it.
@@ -28,7 +28,7 @@ pub(crate) enum Member {
 
 impl Member {
     /// The string, when the member is a JSON string.
-    pub(crate) fn as_text(&self) -> Option<&str> {
+    pub fn as_text(&self) -> Option<&str> {
         match self {
             Member::Text(text) => Some(text),
             _ => None,
@@ -36,7 +36,7 @@ impl Member {
     }
 
     /// The member `name` of an object, when this is one and has it.
-    pub(crate) fn get(&self, name: &str) -> Option<&Member> {
+    pub fn get(&self, name: &str) -> Option<&Member> {
         match self {
             Member::Object(members) => members
                 .iter()
@@ -55,10 +55,7 @@ impl Member {
     clippy::result_unit_err,
     reason = "the callers only need to know that the JSON is invalid"
 )]
-pub(crate) fn object_members(
-    bytes: &[u8],
-    names: &[&str],
-) -> Result<Option<Vec<Option<Member>>>, ()> {
+pub fn object_members(bytes: &[u8], names: &[&str]) -> Result<Option<Vec<Option<Member>>>, ()> {
     parse(bytes, names, false)
 }
 
@@ -68,7 +65,7 @@ pub(crate) fn object_members(
     clippy::result_unit_err,
     reason = "the callers only need to know that the JSON is invalid"
 )]
-pub(crate) fn object_members_once(
+pub fn object_members_once(
     bytes: &[u8],
     names: &[&str],
 ) -> Result<Option<Vec<Option<Member>>>, ()> {

@@ -26,7 +26,16 @@ pub mod token;
 pub mod transport;
 pub mod types;
 
+// Public only to the fuzz targets (tests/fuzz), which test them directly.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod json;
+#[cfg(not(feature = "fuzzing"))]
 mod json;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod redact;
+#[cfg(not(feature = "fuzzing"))]
 mod redact;
 
 #[cfg(target_arch = "wasm32")]

@@ -26,30 +26,82 @@ const MARK: &str = "[…]";
 /// mangle ordinary words of an error message.
 const MIN_KNOWN_SECRET: usize = 8;
 
-/// Replaces every occurrence of each known secret by `[…]`.
-pub(crate) fn scrub_known(text: &str, secrets: &[&str]) -> String {
-    let mut out = text.to_owned();
+/// An echo of this many leading bytes of a known secret (or more) is removed
+/// like the whole secret: a server that quotes the start of a token, cut to
+/// its own line length, still shows most of it.
+const PARTIAL_ECHO: usize = 16;
+
+/// Replaces every occurrence of each known secret, and every run of text that
+/// begins like one for at least [`PARTIAL_ECHO`] bytes (a truncated echo), by
+/// `[…]`. Overlapping or adjacent spans become one mark, so a mark never
+/// joins with its neighbours into something that reads like a secret.
+pub fn scrub_known(text: &str, secrets: &[&str]) -> String {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
     for secret in secrets
         .iter()
         .filter(|secret| secret.len() >= MIN_KNOWN_SECRET)
     {
-        if out.contains(secret) {
-            out = out.replace(secret, MARK);
+        let probe = &secret[..char_floor(secret, PARTIAL_ECHO)];
+        let probe = if probe.len() < MIN_KNOWN_SECRET {
+            secret
+        } else {
+            probe
+        };
+        for (start, _) in text.match_indices(probe) {
+            let matched = text.as_bytes()[start..]
+                .iter()
+                .zip(secret.as_bytes())
+                .take_while(|(a, b)| a == b)
+                .count();
+            let mut end = start + matched;
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            spans.push((start, end));
         }
     }
+    if spans.is_empty() {
+        return text.to_owned();
+    }
+    spans.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut done = 0;
+    let mut spans = spans.into_iter().peekable();
+    while let Some((start, mut end)) = spans.next() {
+        while let Some(&(next_start, next_end)) = spans.peek() {
+            if next_start > end {
+                break;
+            }
+            end = end.max(next_end);
+            spans.next();
+        }
+        out.push_str(&text[done..start]);
+        out.push_str(MARK);
+        done = end;
+    }
+    out.push_str(&text[done..]);
     out
+}
+
+/// The largest char boundary of `text` at or below `at`.
+fn char_floor(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 /// A provider's free text (`error_description`, from the token endpoint or the
 /// callback): known secrets and long token-like runs removed, GUIDs (Microsoft's
 /// trace and correlation ids) kept.
-pub(crate) fn scrub_description(text: &str, secrets: &[&str]) -> String {
+pub fn scrub_description(text: &str, secrets: &[&str]) -> String {
     scrub_token_runs(&scrub_known(text, secrets))
 }
 
 /// A short, single-line excerpt of `body` with known secrets, the values of secret
 /// JSON members and every long token-like run removed.
-pub(crate) fn excerpt(body: &[u8], secrets: &[&str]) -> String {
+pub fn excerpt(body: &[u8], secrets: &[&str]) -> String {
     let text = String::from_utf8_lossy(body);
     let text = scrub_known(&text, secrets);
     let text = scrub_secret_members(&text);
@@ -174,6 +226,27 @@ mod tests {
         assert!(!text.contains("abcdefghij"), "{text}");
         assert!(!text.contains("s3cr3t-v"), "{text}");
         assert!(text.contains("note"), "{text}");
+    }
+
+    #[test]
+    fn partial_echoes_of_a_known_secret_are_removed() {
+        let token = "ya29.a0AfB_byC-0123456789abcdefghijklmnop";
+        let text = scrub_known(
+            &format!("NO [{}] and again {}x", &token[..16], &token[..30]),
+            &[token],
+        );
+        assert_eq!(text, "NO [[…]] and again […]x");
+        // Fifteen bytes are not an echo: ordinary words survive.
+        let text = scrub_known(&format!("saw {}", &token[..15]), &[token]);
+        assert!(text.contains(&token[..15]), "{text}");
+    }
+
+    #[test]
+    fn overlapping_secrets_make_one_mark() {
+        let text = scrub_known("a secret-one-two- b", &["secret-one", "one-two-"]);
+        assert_eq!(text, "a […] b");
+        let text = scrub_known("x abcdefghabcdefgh y", &["abcdefgh"]);
+        assert_eq!(text, "x […] y");
     }
 
     #[test]

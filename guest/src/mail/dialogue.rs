@@ -335,6 +335,13 @@ impl Sasl {
         })
     }
 
+    /// The same, also scrubbing what `earlier` scrubbed: the retry after a
+    /// refresh must not show the token it replaced either.
+    fn scrubbing_also(mut self, earlier: &Sasl) -> Self {
+        self.secrets.extend(earlier.secrets.iter().cloned());
+        self
+    }
+
     /// The base64 initial response for `mechanism`.
     pub(crate) fn response(&self, mechanism: Mechanism) -> &str {
         match mechanism {
@@ -595,10 +602,11 @@ fn run_with_refresh_dyn(
     let outcome = match retry {
         Some(r) => {
             let tokens = refresh(http, r, &mut steps, "the server rejected the access token")?;
-            let sasl = Sasl::new(&login.user, server, &tokens.access_token);
+            let retry_sasl = Sasl::new(&login.user, server, &tokens.access_token)
+                .map(|retry_sasl| retry_sasl.scrubbing_also(&sasl));
             refreshed = Some(tokens);
-            let sasl = sasl.map_err(|e| failed(e, &refreshed))?;
-            dialogue(&sasl, &mut steps).map_err(|e| failed(e, &refreshed))?
+            let retry_sasl = retry_sasl.map_err(|e| failed(e, &refreshed))?;
+            dialogue(&retry_sasl, &mut steps).map_err(|e| failed(e, &refreshed))?
         }
         None => first.map_err(|e| failed(e, &refreshed))?,
     };

@@ -321,3 +321,27 @@ fn a_failure_after_a_refresh_still_returns_the_new_tokens() {
         Some("rotated-refresh-0123456789")
     );
 }
+
+#[test]
+fn the_retry_after_a_refresh_scrubs_the_old_token_and_the_new_one() {
+    let server = server(HOST, 993, Security::ImplicitTls);
+    let http = fresh_answer();
+    // The second connection's server quotes both tokens back, whole and cut.
+    let retry = Script::new()
+        .server(&format!(
+            "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2] hi {OLD}"
+        ))
+        .client(&format!("A1 AUTHENTICATE XOAUTH2 {}", xoauth2(USER, FRESH)))
+        .server(&format!(
+            "A1 NO [AUTHENTICATIONFAILED] {} and {FRESH}",
+            &OLD[..18]
+        ));
+    let transport = FakeTransport::new(&server, rejecting(OLD, "401")).then(&server, retry);
+    let login = refreshable(tokens(Some(NOW + 600), Some(REFRESH)));
+    let failure = verify_imap(&transport, &http, &server, &login).unwrap_err();
+    transport.assert_done();
+    let shown = format!("{:?} {}", failure.error, failure.error);
+    for secret in [&OLD[..16], &FRESH[..16]] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+}

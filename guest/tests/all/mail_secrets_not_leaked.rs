@@ -46,6 +46,30 @@ fn an_echoing_server_cannot_make_a_secret_appear_in_the_report_or_error() {
 }
 
 #[test]
+fn a_server_quoting_the_start_of_the_token_cannot_show_it_either() {
+    let server = server(HOST, 993, Security::ImplicitTls);
+    let ir = xoauth2(USER, TOKEN);
+    // A server that cuts what it quotes: 16 bytes of the token, 40 of the
+    // SASL response.
+    let script = Script::new()
+        .server(&format!(
+            "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2] {}",
+            &TOKEN[..16]
+        ))
+        .client(&format!("A1 AUTHENTICATE XOAUTH2 {ir}"))
+        .server(&format!(
+            "A1 NO no such token {}... ({})",
+            &TOKEN[..20],
+            &ir[..40]
+        ));
+    let transport = FakeTransport::new(&server, script);
+    let failure = verify_imap(&transport, &NoHttp, &server, &login(TOKEN)).unwrap_err();
+    let shown = format!("{:?} {}", failure.error, failure.error);
+    assert!(!shown.contains(&TOKEN[..16]), "{shown}");
+    assert!(!shown.contains(&ir[..16]), "{shown}");
+}
+
+#[test]
 fn the_login_debug_output_redacts_the_token() {
     let shown = format!("{:?}", login(TOKEN));
     assert!(!shown.contains(TOKEN), "{shown}");

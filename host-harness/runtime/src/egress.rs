@@ -401,6 +401,48 @@ impl EgressPolicy {
     }
 }
 
+/// The host of a raw TCP target as the transport connects to it: an IP
+/// address, or a lowercase ASCII (IDNA-encoded) DNS name. Parsed and
+/// normalized exactly as [`EgressPolicy::check_host_port`] normalizes the
+/// host it checks, so what is checked is what is connected to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeerName {
+    /// An IPv4 or IPv6 address (given with or without brackets).
+    Ip(IpAddr),
+    /// Lowercase ASCII (IDNA-encoded) name.
+    Dns(String),
+}
+
+impl PeerName {
+    /// Parses a bare host: a name, an IPv4 address, or an IPv6 address with
+    /// or without brackets.
+    pub fn parse(host: &str) -> Result<Self, String> {
+        Ok(match parse_host(host)? {
+            Host::Domain(name) => Self::Dns(name.to_ascii_lowercase()),
+            Host::Ipv4(v4) => Self::Ip(IpAddr::V4(v4)),
+            Host::Ipv6(v6) => Self::Ip(IpAddr::V6(v6)),
+        })
+    }
+
+    /// `host:port` for messages, with IPv6 in brackets.
+    pub fn target(&self, port: u16) -> String {
+        match self {
+            Self::Ip(IpAddr::V6(v6)) => format!("[{v6}]:{port}"),
+            other => format!("{other}:{port}"),
+        }
+    }
+}
+
+/// The policy's key for the host: the name, or the address without brackets.
+impl fmt::Display for PeerName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Ip(ip) => ip.fmt(f),
+            Self::Dns(name) => f.write_str(name),
+        }
+    }
+}
+
 /// Parses a bare host (name, IPv4, IPv6 with or without brackets).
 fn parse_host(host: &str) -> Result<Host, String> {
     if let Ok(ip) = host.parse::<Ipv6Addr>() {

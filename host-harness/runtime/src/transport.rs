@@ -32,7 +32,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
-use crate::egress::{AddressClass, EgressPolicy};
+use crate::egress::{AddressClass, EgressPolicy, PeerName};
 use crate::http_client::find_source;
 
 /// How much one socket read may bring in at most. Lines and literals are
@@ -328,7 +328,7 @@ impl Transports {
         check_addresses(&self.policy, &peer, &target, &addrs, security)?;
         let server_name = match security {
             Security::Plain => None,
-            Security::ImplicitTls | Security::Starttls => Some(peer.server_name(&target)?),
+            Security::ImplicitTls | Security::Starttls => Some(server_name(&peer, &target)?),
         };
 
         let tcp = connect_any(&addrs, self.limits.connect_timeout, &target)?;
@@ -692,52 +692,15 @@ impl Drop for ConnectionSlot {
 }
 
 /// A host as the component gave it, normalized like the policy's keys.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum PeerName {
-    Ip(IpAddr),
-    /// Lowercase ASCII (IDNA-encoded) name.
-    Dns(String),
-}
-
-impl PeerName {
-    fn parse(host: &str) -> Result<Self, String> {
-        if let Ok(v6) = host.parse::<Ipv6Addr>() {
-            return Ok(Self::Ip(IpAddr::V6(v6)));
-        }
-        match url::Host::parse(host).map_err(|e| e.to_string())? {
-            url::Host::Domain(name) => Ok(Self::Dns(name.to_ascii_lowercase())),
-            url::Host::Ipv4(v4) => Ok(Self::Ip(IpAddr::V4(v4))),
-            url::Host::Ipv6(v6) => Ok(Self::Ip(IpAddr::V6(v6))),
-        }
-    }
-
-    /// `host:port` for messages, with IPv6 in brackets.
-    fn target(&self, port: u16) -> String {
-        match self {
-            Self::Ip(IpAddr::V6(v6)) => format!("[{v6}]:{port}"),
-            other => format!("{other}:{port}"),
-        }
-    }
-
-    /// The TLS server name: SNI and the name the certificate must carry. For
-    /// an IP address, the certificate must carry it as an IP SAN (and no SNI
-    /// is sent, as RFC 6066 wants).
-    fn server_name(&self, target: &str) -> Result<ServerName<'static>, TransportError> {
-        match self {
-            Self::Ip(ip) => Ok(ServerName::IpAddress((*ip).into())),
-            Self::Dns(name) => ServerName::try_from(name.clone()).map_err(|_| {
-                TransportError::Tls(format!("{target}: the host is not a valid TLS server name"))
-            }),
-        }
-    }
-}
-
-impl fmt::Display for PeerName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Ip(ip) => ip.fmt(f),
-            Self::Dns(name) => f.write_str(name),
-        }
+/// The TLS server name for `peer`: SNI and the name the certificate must
+/// carry. For an IP address, the certificate must carry it as an IP SAN
+/// (and no SNI is sent, as RFC 6066 wants).
+fn server_name(peer: &PeerName, target: &str) -> Result<ServerName<'static>, TransportError> {
+    match peer {
+        PeerName::Ip(ip) => Ok(ServerName::IpAddress((*ip).into())),
+        PeerName::Dns(name) => ServerName::try_from(name.clone()).map_err(|_| {
+            TransportError::Tls(format!("{target}: the host is not a valid TLS server name"))
+        }),
     }
 }
 

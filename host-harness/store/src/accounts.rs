@@ -102,6 +102,7 @@ impl AccountError {
     pub fn kind(&self) -> &'static str {
         match self {
             AccountError::Plugin(e) => e.kind(),
+            AccountError::Store(StoreError::Integrity(_)) => "integrity",
             AccountError::Store(_) => "store",
             AccountError::UnknownAccount(_) => "unknown_account",
             AccountError::NoMailServer(_) => "no_mail_server",

@@ -5,9 +5,15 @@
 //! kept in clear columns so that `list` needs no key and an admin can inspect
 //! the file. Every secret — client secret, access, refresh and ID tokens, and a
 //! pending authorization's `state`, PKCE verifier, nonce and URL — is sealed in
-//! one XChaCha20-Poly1305 blob per row. The blob's associated data names the
-//! row, so a blob copied onto another account fails to decrypt instead of
-//! handing one account's tokens to another.
+//! one XChaCha20-Poly1305 blob per row. The blob's associated data is the
+//! row's name and a SHA-256 digest of every clear column (blob version 2), so
+//! a clear column changed by someone who can write the file but lacks the key
+//! (a `token_endpoint` pointed at their own server, say), or a blob copied
+//! onto another account, fails to open: a typed [`StoreError::Integrity`]
+//! before anything is sent, instead of the next refresh posting the refresh
+//! token and the client secret to the new endpoint. Blobs of version 1 (the
+//! associated data named the row only) are sealed again as version 2 when
+//! the store is opened.
 //!
 //! The key comes from `MAIL_OAUTH_KEY` (base64 of 32 bytes) or from
 //! `<dir>/key`, created on first use with mode 0600.
@@ -25,6 +31,7 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::TryRngCore as _;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
 
 use mail_oauth_runtime::model::{Client, PendingAuthorization, Secret, TokenSet};
 
@@ -46,10 +53,15 @@ pub const DB_FILE: &str = "accounts.sqlite3";
 /// The key file's name inside the store directory.
 pub const KEY_FILE: &str = "key";
 
-/// The schema this code writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: u32 = 3;
-/// Version byte in front of every sealed blob, so the format can change.
-const BLOB_VERSION: u8 = 1;
+/// The schema this code writes (`PRAGMA user_version`). Version 4 changes no
+/// table: it marks a store whose rows are bound to their clear columns, so
+/// that an older program refuses it instead of calling every row tampered.
+const SCHEMA_VERSION: u32 = 4;
+/// Version byte in front of every sealed blob: 2 binds the row's clear
+/// columns (see the module documentation).
+const BLOB_VERSION: u8 = 2;
+/// The blob version of stores before schema 4: the row's name only.
+const BLOB_V1: u8 = 1;
 const NONCE_LEN: usize = 24;
 const KEY_LEN: usize = 32;
 /// How long a writer waits for another handle's lock before failing.
@@ -190,6 +202,7 @@ impl SqliteStore {
             locks: FileLocks::new(dir),
         };
         store.check_key()?;
+        store.upgrade_v1_blobs()?;
         Ok(store)
     }
 
@@ -210,8 +223,11 @@ impl SqliteStore {
             })
             .optional()?;
         if let Some(blob) = found {
+            // Its associated data is fixed: a version-1 check value (schema 3)
+            // is as good as a version-2 one.
+            let version = blob.first().copied().unwrap_or(BLOB_VERSION);
             let text: String = self
-                .open_blob(KEY_CHECK_AAD, &blob, "the key check value")
+                .open_version(version, KEY_CHECK_AAD, &blob, "the key check value")
                 .map_err(|_| wrong())?;
             return if text == KEY_CHECK_TEXT {
                 Ok(())
@@ -219,14 +235,25 @@ impl SqliteStore {
                 Err(wrong())
             };
         }
-        let row: Option<(String, Vec<u8>)> = conn
-            .query_row("SELECT name, secrets FROM accounts LIMIT 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+        let row: Option<(String, AccountRow)> = conn
+            .query_row(
+                &format!("SELECT name, {ACCOUNT_COLUMNS} FROM accounts LIMIT 1"),
+                [],
+                |r| Ok((r.get(0)?, AccountRow::read(r, 1)?)),
+            )
             .optional()?;
-        if let Some((name, blob)) = row {
-            self.open_blob::<AccountSecrets>(&account_aad(&name), &blob, "an account")
-                .map_err(|_| wrong())?;
+        if let Some((name, row)) = row {
+            let opened = if row.secrets.first() == Some(&BLOB_V1) {
+                self.open_version::<AccountSecrets>(
+                    BLOB_V1,
+                    &account_aad_v1(&name),
+                    &row.secrets,
+                    "an account",
+                )
+            } else {
+                self.open_blob::<AccountSecrets>(&row.aad(&name), &row.secrets, "an account")
+            };
+            opened.map_err(|_| wrong())?;
         }
         let blob = self.seal(KEY_CHECK_AAD, &KEY_CHECK_TEXT)?;
         conn.execute(
@@ -274,21 +301,144 @@ impl SqliteStore {
         blob: &[u8],
         what: &str,
     ) -> Result<T> {
-        let decrypt_err = || StoreError::Decrypt(what.to_owned());
-        if blob.len() < 1 + NONCE_LEN || blob[0] != BLOB_VERSION {
-            return Err(decrypt_err());
+        self.open_version(BLOB_VERSION, aad, blob, what)
+    }
+
+    /// Opens a blob of `version`; any other version, a wrong key or changed
+    /// data (the blob or, through `aad`, the row's clear columns) is an
+    /// [`StoreError::Integrity`] error naming the row.
+    fn open_version<T: for<'de> Deserialize<'de>>(
+        &self,
+        version: u8,
+        aad: &[u8],
+        blob: &[u8],
+        what: &str,
+    ) -> Result<T> {
+        let integrity_err = || StoreError::Integrity(what.to_owned());
+        if blob.len() < 1 + NONCE_LEN || blob[0] != version {
+            return Err(integrity_err());
         }
         let (nonce, sealed) = blob[1..].split_at(NONCE_LEN);
         let plain = self
             .cipher
             .decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad })
-            .map_err(|_| decrypt_err())?;
+            .map_err(|_| integrity_err())?;
         // Authenticated but undecodable means our own bug or a format change;
         // serde_json's message could quote the plaintext, so drop it.
         serde_json::from_slice(&plain).map_err(|_| StoreError::Corrupt {
             what: what.to_owned(),
             reason: "sealed secrets do not decode".to_owned(),
         })
+    }
+
+    /// Seals again, as version 2, every row still sealed as version 1 (a
+    /// store from before schema 4), in one transaction. A version-1 blob
+    /// that does not open is left as it is: reading that row stays an
+    /// integrity error.
+    fn upgrade_v1_blobs(&self) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let accounts: Vec<(String, AccountRow)> = {
+            let mut stmt = tx.prepare(&format!(
+                "SELECT name, {ACCOUNT_COLUMNS} FROM accounts WHERE substr(secrets, 1, 1) = x'01'"
+            ))?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, AccountRow::read(r, 1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for (name, mut row) in accounts {
+            let Ok(secrets) = self.open_version::<AccountSecrets>(
+                BLOB_V1,
+                &account_aad_v1(&name),
+                &row.secrets,
+                "an account",
+            ) else {
+                continue;
+            };
+            row.secrets = self.seal(&row.aad(&name), &secrets)?;
+            tx.execute(
+                "UPDATE accounts SET secrets = ?2 WHERE name = ?1",
+                params![name, row.secrets],
+            )?;
+        }
+        let pending: Vec<(String, PendingRow)> = {
+            let mut stmt = tx.prepare(&format!(
+                "SELECT id, {PENDING_COLUMNS} FROM pending WHERE substr(secrets, 1, 1) = x'01'"
+            ))?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, PendingRow::read(r, 1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for (id, mut row) in pending {
+            let Ok(secrets) = self.open_version::<PendingSecrets>(
+                BLOB_V1,
+                &pending_aad_v1(&id),
+                &row.secrets,
+                "a pending authorization",
+            ) else {
+                continue;
+            };
+            row.secrets = self.seal(&row.aad(&id), &secrets)?;
+            tx.execute(
+                "UPDATE pending SET secrets = ?2 WHERE id = ?1",
+                params![id, row.secrets],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The row of account `name`, read on `conn`.
+    fn account_row(conn: &Connection, name: &str) -> Result<Option<AccountRow>> {
+        Ok(conn
+            .query_row(
+                &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE name = ?1"),
+                [name],
+                |r| AccountRow::read(r, 0),
+            )
+            .optional()?)
+    }
+
+    /// Writes `row` (sealing `secrets` bound to it) as account `name`.
+    fn write_account(
+        &self,
+        conn: &Connection,
+        name: &str,
+        mut row: AccountRow,
+        secrets: &AccountSecrets,
+    ) -> Result<()> {
+        row.secrets = self.seal(&row.aad(name), secrets)?;
+        conn.execute(
+            "INSERT INTO accounts (name, provider_id, provider, client_id, redirect_uri, login,
+                 account_email, expires_at, scopes, has_refresh_token, created_at, updated_at,
+                 secrets, grant_kind, revoked)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+             ON CONFLICT (name) DO UPDATE SET
+                 provider_id = excluded.provider_id, provider = excluded.provider,
+                 client_id = excluded.client_id, redirect_uri = excluded.redirect_uri,
+                 login = excluded.login, account_email = excluded.account_email,
+                 expires_at = excluded.expires_at, scopes = excluded.scopes,
+                 has_refresh_token = excluded.has_refresh_token,
+                 created_at = excluded.created_at, updated_at = excluded.updated_at,
+                 secrets = excluded.secrets, grant_kind = excluded.grant_kind,
+                 revoked = excluded.revoked",
+            params![
+                name,
+                row.provider_id,
+                row.provider,
+                row.client_id,
+                row.redirect_uri,
+                row.login,
+                row.account_email,
+                row.expires_at,
+                row.scopes,
+                row.has_refresh_token,
+                row.created_at,
+                row.updated_at,
+                row.secrets,
+                row.grant_kind,
+                row.revoked,
+            ],
+        )?;
+        Ok(())
     }
 }
 
@@ -306,115 +456,59 @@ impl AccountStore for SqliteStore {
             refresh_token: account.tokens.refresh_token.clone(),
             id_token: account.tokens.id_token.clone(),
         };
-        let blob = self.seal(&account_aad(&account.name), &secrets)?;
-        let provider = to_json(&account.provider)?;
-        let scopes = to_json(&account.tokens.scopes)?;
-        self.lock().execute(
-            "INSERT INTO accounts (name, provider_id, provider, client_id, redirect_uri, login,
-                 account_email, expires_at, scopes, has_refresh_token, created_at, updated_at,
-                 secrets, grant_kind, revoked)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
-             ON CONFLICT (name) DO UPDATE SET
-                 provider_id = excluded.provider_id, provider = excluded.provider,
-                 client_id = excluded.client_id, redirect_uri = excluded.redirect_uri,
-                 login = excluded.login, account_email = excluded.account_email,
-                 expires_at = excluded.expires_at, scopes = excluded.scopes,
-                 has_refresh_token = excluded.has_refresh_token,
-                 created_at = excluded.created_at, updated_at = excluded.updated_at,
-                 secrets = excluded.secrets, grant_kind = excluded.grant_kind,
-                 revoked = excluded.revoked",
-            params![
-                account.name,
-                account.provider.id,
-                provider,
-                account.client.id,
-                account.client.redirect_uri,
-                account.login,
-                account.tokens.account_email,
-                account.tokens.expires_at.map(to_i64),
-                scopes,
-                account.tokens.refresh_token.is_some(),
-                to_i64(account.created_at),
-                to_i64(account.updated_at),
-                blob,
-                account.grant.name(),
-                account.revoked,
-            ],
-        )?;
-        Ok(())
+        let row = AccountRow {
+            provider_id: account.provider.id.clone(),
+            provider: to_json(&account.provider)?,
+            client_id: account.client.id.clone(),
+            redirect_uri: account.client.redirect_uri.clone(),
+            login: account.login.clone(),
+            account_email: account.tokens.account_email.clone(),
+            expires_at: account.tokens.expires_at.map(to_i64),
+            scopes: to_json(&account.tokens.scopes)?,
+            has_refresh_token: account.tokens.refresh_token.is_some(),
+            created_at: to_i64(account.created_at),
+            updated_at: to_i64(account.updated_at),
+            grant_kind: account.grant.name().to_owned(),
+            revoked: account.revoked,
+            secrets: Vec::new(),
+        };
+        let conn = self.lock();
+        self.write_account(&conn, &account.name, row, &secrets)
     }
 
     fn get_account(&self, name: &str) -> Result<Option<Account>> {
         validate_name(name)?;
-        let row = self
-            .lock()
-            .query_row(
-                "SELECT provider, client_id, redirect_uri, login, account_email, expires_at,
-                        scopes, created_at, updated_at, secrets, grant_kind, revoked
-                 FROM accounts WHERE name = ?1",
-                [name],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, Option<String>>(3)?,
-                        r.get::<_, Option<String>>(4)?,
-                        r.get::<_, Option<i64>>(5)?,
-                        r.get::<_, String>(6)?,
-                        r.get::<_, i64>(7)?,
-                        r.get::<_, i64>(8)?,
-                        r.get::<_, Vec<u8>>(9)?,
-                        r.get::<_, String>(10)?,
-                        r.get::<_, bool>(11)?,
-                    ))
-                },
-            )
-            .optional()?;
-        let Some((
-            provider,
-            client_id,
-            redirect_uri,
-            login,
-            account_email,
-            expires_at,
-            scopes,
-            created_at,
-            updated_at,
-            blob,
-            grant,
-            revoked,
-        )) = row
-        else {
+        let Some(row) = Self::account_row(&self.lock(), name)? else {
             return Ok(None);
         };
         let what = format!("account {name:?}");
-        let grant = Grant::from_name(&grant).ok_or_else(|| StoreError::Corrupt {
+        // The blob first: it vouches for every clear column below.
+        let secrets: AccountSecrets = self.open_blob(&row.aad(name), &row.secrets, &what)?;
+        let grant = Grant::from_name(&row.grant_kind).ok_or_else(|| StoreError::Corrupt {
             what: what.clone(),
-            reason: format!("unknown grant {grant:?}"),
+            reason: format!("unknown grant {:?}", row.grant_kind),
         })?;
-        let secrets: AccountSecrets = self.open_blob(&account_aad(name), &blob, &what)?;
         Ok(Some(Account {
             name: name.to_owned(),
-            provider: from_json(&provider, &what)?,
+            provider: from_json(&row.provider, &what)?,
             client: Client {
-                id: client_id,
+                id: row.client_id,
                 secret: secrets.client_secret,
-                redirect_uri,
+                redirect_uri: row.redirect_uri,
             },
-            login,
+            login: row.login,
             tokens: TokenSet {
                 access_token: secrets.access_token,
                 refresh_token: secrets.refresh_token,
-                expires_at: expires_at.map(from_i64),
-                scopes: from_json(&scopes, &what)?,
+                expires_at: row.expires_at.map(from_i64),
+                scopes: from_json(&row.scopes, &what)?,
                 id_token: secrets.id_token,
-                account_email,
+                account_email: row.account_email,
             },
-            created_at: from_i64(created_at),
-            updated_at: from_i64(updated_at),
+            created_at: from_i64(row.created_at),
+            updated_at: from_i64(row.updated_at),
             grant,
-            revoked,
+            revoked: row.revoked,
         }))
     }
 
@@ -452,44 +546,28 @@ impl AccountStore for SqliteStore {
     fn update_tokens(&self, name: &str, tokens: &TokenSet) -> Result<()> {
         validate_name(name)?;
         let what = format!("account {name:?}");
-        let aad = account_aad(name);
         let mut conn = self.lock();
         // IMMEDIATE: take the write lock before reading, so that a concurrent
         // update cannot slip in between the read and the write.
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let blob: Option<Vec<u8>> = tx
-            .query_row(
-                "SELECT secrets FROM accounts WHERE name = ?1",
-                [name],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(blob) = blob else {
+        let Some(mut row) = Self::account_row(&tx, name)? else {
             return Err(StoreError::NotFound(name.to_owned()));
         };
-        // The client secret lives in the same blob: keep it.
-        let old: AccountSecrets = self.open_blob(&aad, &blob, &what)?;
+        // The client secret lives in the same blob: keep it. A row that fails
+        // its integrity check is not sealed again (that would launder it).
+        let old: AccountSecrets = self.open_blob(&row.aad(name), &row.secrets, &what)?;
         let secrets = AccountSecrets {
             client_secret: old.client_secret,
             access_token: tokens.access_token.clone(),
             refresh_token: tokens.refresh_token.clone(),
             id_token: tokens.id_token.clone(),
         };
-        let blob = self.seal(&aad, &secrets)?;
-        tx.execute(
-            "UPDATE accounts SET account_email = ?2, expires_at = ?3, scopes = ?4,
-                 has_refresh_token = ?5, updated_at = ?6, secrets = ?7
-             WHERE name = ?1",
-            params![
-                name,
-                tokens.account_email,
-                tokens.expires_at.map(to_i64),
-                to_json(&tokens.scopes)?,
-                tokens.refresh_token.is_some(),
-                to_i64(now()),
-                blob,
-            ],
-        )?;
+        row.account_email = tokens.account_email.clone();
+        row.expires_at = tokens.expires_at.map(to_i64);
+        row.scopes = to_json(&tokens.scopes)?;
+        row.has_refresh_token = tokens.refresh_token.is_some();
+        row.updated_at = to_i64(now());
+        self.write_account(&tx, name, row, &secrets)?;
         tx.commit()?;
         Ok(())
     }
@@ -504,9 +582,18 @@ impl AccountStore for SqliteStore {
             pkce_verifier: record.pending.pkce_verifier.clone(),
             nonce: record.pending.nonce.clone(),
         };
-        let blob = self.seal(&pending_aad(id), &secrets)?;
-        let provider = to_json(&record.provider)?;
-        let scopes = to_json(&record.pending.scopes)?;
+        let mut row = PendingRow {
+            account: record.account.clone(),
+            provider: to_json(&record.provider)?,
+            client_id: record.client.id.clone(),
+            client_redirect_uri: record.client.redirect_uri.clone(),
+            login: record.login.clone(),
+            redirect_uri: record.pending.redirect_uri.clone(),
+            scopes: to_json(&record.pending.scopes)?,
+            created_at: to_i64(record.created_at),
+            secrets: Vec::new(),
+        };
+        row.secrets = self.seal(&row.aad(id), &secrets)?;
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         purge_pending(&tx)?;
@@ -516,15 +603,15 @@ impl AccountStore for SqliteStore {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 id,
-                record.account,
-                provider,
-                record.client.id,
-                record.client.redirect_uri,
-                record.login,
-                record.pending.redirect_uri,
-                scopes,
-                to_i64(record.created_at),
-                blob,
+                row.account,
+                row.provider,
+                row.client_id,
+                row.client_redirect_uri,
+                row.login,
+                row.redirect_uri,
+                row.scopes,
+                row.created_at,
+                row.secrets,
             ],
         )?;
         tx.commit()?;
@@ -549,109 +636,250 @@ impl AccountStore for SqliteStore {
 
     fn set_revoked(&self, name: &str, revoked: bool) -> Result<bool> {
         validate_name(name)?;
-        let n = self.lock().execute(
-            "UPDATE accounts SET revoked = ?2, updated_at = ?3 WHERE name = ?1",
-            params![name, revoked, to_i64(now())],
-        )?;
-        Ok(n > 0)
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let Some(mut row) = Self::account_row(&tx, name)? else {
+            return Ok(false);
+        };
+        // `revoked` is a bound column: the blob is sealed again over it.
+        let secrets: AccountSecrets =
+            self.open_blob(&row.aad(name), &row.secrets, &format!("account {name:?}"))?;
+        row.revoked = revoked;
+        row.updated_at = to_i64(now());
+        self.write_account(&tx, name, row, &secrets)?;
+        tx.commit()?;
+        Ok(true)
     }
 }
 
-/// A pending row's columns, in the order of the queries below.
-type PendingRow = (
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    i64,
-    Vec<u8>,
-);
-
 impl SqliteStore {
-    /// The pending authorization `id`, deleted when `take`; expired ones are
-    /// purged first.
+    /// The pending authorization `id`, deleted when `take` (only once its
+    /// blob opened: a tampered row is an error and a forged attempt takes
+    /// nothing); expired ones are purged first.
     fn pending_row(&self, id: &str, take: bool) -> Result<Option<PendingRecord>> {
         validate_name(id)?;
-        let sql = if take {
-            "DELETE FROM pending WHERE id = ?1
-             RETURNING account, provider, client_id, client_redirect_uri, login,
-                       redirect_uri, scopes, created_at, secrets"
-        } else {
-            "SELECT account, provider, client_id, client_redirect_uri, login,
-                    redirect_uri, scopes, created_at, secrets
-             FROM pending WHERE id = ?1"
-        };
-        let row: Option<PendingRow> = {
-            let mut conn = self.lock();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            purge_pending(&tx)?;
-            let row = tx
-                .query_row(sql, [id], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                        r.get(7)?,
-                        r.get(8)?,
-                    ))
-                })
-                .optional()?;
+        let what = format!("pending authorization {id:?}");
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        purge_pending(&tx)?;
+        let row = tx
+            .query_row(
+                &format!("SELECT {PENDING_COLUMNS} FROM pending WHERE id = ?1"),
+                [id],
+                |r| PendingRow::read(r, 0),
+            )
+            .optional()?;
+        let Some(row) = row else {
             tx.commit()?;
-            row
-        };
-        let Some((
-            account,
-            provider,
-            client_id,
-            client_redirect_uri,
-            login,
-            redirect_uri,
-            scopes,
-            created_at,
-            blob,
-        )) = row
-        else {
             return Ok(None);
         };
-        let what = format!("pending authorization {id:?}");
-        let secrets: PendingSecrets = self.open_blob(&pending_aad(id), &blob, &what)?;
-        Ok(Some(PendingRecord {
-            account,
-            provider: from_json(&provider, &what)?,
+        let secrets: PendingSecrets = self.open_blob(&row.aad(id), &row.secrets, &what)?;
+        let record = PendingRecord {
+            account: row.account,
+            provider: from_json(&row.provider, &what)?,
             client: Client {
-                id: client_id,
+                id: row.client_id,
                 secret: secrets.client_secret,
-                redirect_uri: client_redirect_uri,
+                redirect_uri: row.client_redirect_uri,
             },
-            login,
+            login: row.login,
             pending: PendingAuthorization {
                 url: secrets.url.expose().to_owned(),
                 state: secrets.state,
                 pkce_verifier: secrets.pkce_verifier,
                 nonce: secrets.nonce,
-                redirect_uri,
-                scopes: from_json(&scopes, &what)?,
+                redirect_uri: row.redirect_uri,
+                scopes: from_json(&row.scopes, &what)?,
             },
-            created_at: from_i64(created_at),
-        }))
+            created_at: from_i64(row.created_at),
+        };
+        if take {
+            tx.execute("DELETE FROM pending WHERE id = ?1", [id])?;
+        }
+        tx.commit()?;
+        Ok(Some(record))
     }
 }
 
-/// Associated data binding an account blob to its row.
-fn account_aad(name: &str) -> Vec<u8> {
+/// The columns of an account row after its name, in [`AccountRow::read`]'s
+/// order.
+const ACCOUNT_COLUMNS: &str = "provider_id, provider, client_id, redirect_uri, login, \
+     account_email, expires_at, scopes, has_refresh_token, created_at, updated_at, grant_kind, \
+     revoked, secrets";
+
+/// An account row as stored: the clear columns and the sealed blob.
+struct AccountRow {
+    provider_id: String,
+    provider: String,
+    client_id: String,
+    redirect_uri: String,
+    login: Option<String>,
+    account_email: Option<String>,
+    expires_at: Option<i64>,
+    scopes: String,
+    has_refresh_token: bool,
+    created_at: i64,
+    updated_at: i64,
+    grant_kind: String,
+    revoked: bool,
+    secrets: Vec<u8>,
+}
+
+impl AccountRow {
+    /// Reads [`ACCOUNT_COLUMNS`] starting at column `at`.
+    fn read(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Self> {
+        Ok(Self {
+            provider_id: r.get(at)?,
+            provider: r.get(at + 1)?,
+            client_id: r.get(at + 2)?,
+            redirect_uri: r.get(at + 3)?,
+            login: r.get(at + 4)?,
+            account_email: r.get(at + 5)?,
+            expires_at: r.get(at + 6)?,
+            scopes: r.get(at + 7)?,
+            has_refresh_token: r.get(at + 8)?,
+            created_at: r.get(at + 9)?,
+            updated_at: r.get(at + 10)?,
+            grant_kind: r.get(at + 11)?,
+            revoked: r.get(at + 12)?,
+            secrets: r.get(at + 13)?,
+        })
+    }
+
+    /// The associated data of account `name`'s blob: its name and every
+    /// clear column.
+    fn aad(&self, name: &str) -> Vec<u8> {
+        let mut d = RowDigest::new(b"mail-oauth/v2/account", name);
+        d.text(&self.provider_id)
+            .text(&self.provider)
+            .text(&self.client_id)
+            .text(&self.redirect_uri)
+            .opt_text(self.login.as_deref())
+            .opt_text(self.account_email.as_deref())
+            .opt_int(self.expires_at)
+            .text(&self.scopes)
+            .int(i64::from(self.has_refresh_token))
+            .int(self.created_at)
+            .int(self.updated_at)
+            .text(&self.grant_kind)
+            .int(i64::from(self.revoked));
+        d.finish()
+    }
+}
+
+/// The columns of a pending row after its id, in [`PendingRow::read`]'s
+/// order.
+const PENDING_COLUMNS: &str = "account, provider, client_id, client_redirect_uri, login, \
+     redirect_uri, scopes, created_at, secrets";
+
+/// A pending row as stored.
+struct PendingRow {
+    account: String,
+    provider: String,
+    client_id: String,
+    client_redirect_uri: String,
+    login: Option<String>,
+    redirect_uri: String,
+    scopes: String,
+    created_at: i64,
+    secrets: Vec<u8>,
+}
+
+impl PendingRow {
+    /// Reads [`PENDING_COLUMNS`] starting at column `at`.
+    fn read(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Self> {
+        Ok(Self {
+            account: r.get(at)?,
+            provider: r.get(at + 1)?,
+            client_id: r.get(at + 2)?,
+            client_redirect_uri: r.get(at + 3)?,
+            login: r.get(at + 4)?,
+            redirect_uri: r.get(at + 5)?,
+            scopes: r.get(at + 6)?,
+            created_at: r.get(at + 7)?,
+            secrets: r.get(at + 8)?,
+        })
+    }
+
+    /// The associated data of pending `id`'s blob (a prefix distinct from
+    /// accounts', so the two kinds cannot be swapped either).
+    fn aad(&self, id: &str) -> Vec<u8> {
+        let mut d = RowDigest::new(b"mail-oauth/v2/pending", id);
+        d.text(&self.account)
+            .text(&self.provider)
+            .text(&self.client_id)
+            .text(&self.client_redirect_uri)
+            .opt_text(self.login.as_deref())
+            .text(&self.redirect_uri)
+            .text(&self.scopes)
+            .int(self.created_at);
+        d.finish()
+    }
+}
+
+/// A row's associated data: `kind`, then SHA-256 over the row's name and
+/// columns, each one tagged and length-prefixed so that no two rows encode
+/// alike (`("ab", "c")` differs from `("a", "bc")`, `None` from `""`).
+struct RowDigest {
+    kind: &'static [u8],
+    hash: Sha256,
+}
+
+impl RowDigest {
+    fn new(kind: &'static [u8], name: &str) -> Self {
+        let mut d = Self {
+            kind,
+            hash: Sha256::new(),
+        };
+        d.text(name);
+        d
+    }
+
+    fn text(&mut self, value: &str) -> &mut Self {
+        self.hash.update(b"s");
+        self.hash.update((value.len() as u64).to_be_bytes());
+        self.hash.update(value.as_bytes());
+        self
+    }
+
+    fn opt_text(&mut self, value: Option<&str>) -> &mut Self {
+        match value {
+            Some(v) => self.text(v),
+            None => {
+                self.hash.update(b"n");
+                self
+            }
+        }
+    }
+
+    fn int(&mut self, value: i64) -> &mut Self {
+        self.hash.update(b"i");
+        self.hash.update(value.to_be_bytes());
+        self
+    }
+
+    fn opt_int(&mut self, value: Option<i64>) -> &mut Self {
+        match value {
+            Some(v) => self.int(v),
+            None => {
+                self.hash.update(b"n");
+                self
+            }
+        }
+    }
+
+    fn finish(self) -> Vec<u8> {
+        [self.kind, b"\0", self.hash.finalize().as_slice()].concat()
+    }
+}
+
+/// Associated data of a version-1 account blob: the row's name only.
+fn account_aad_v1(name: &str) -> Vec<u8> {
     [b"mail-oauth/v1/account/".as_slice(), name.as_bytes()].concat()
 }
 
-/// Associated data binding a pending blob to its row (distinct from
-/// accounts', so the two kinds cannot be swapped either).
-fn pending_aad(id: &str) -> Vec<u8> {
+/// Associated data of a version-1 pending blob.
+fn pending_aad_v1(id: &str) -> Vec<u8> {
     [b"mail-oauth/v1/pending/".as_slice(), id.as_bytes()].concat()
 }
 
@@ -721,7 +949,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
              ) STRICT;",
         )?;
     }
-    // Later versions: `if version < 4 { ... }` here.
+    // 4: no table changes; the store opens v1 blobs once more to seal them
+    // as v2 (SqliteStore::upgrade_v1_blobs, which needs the key).
+    // Later versions: `if version < 5 { ... }` here.
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(())
@@ -1017,6 +1247,140 @@ mod tests {
         // Nothing was lost: the right key still opens it.
         let store = SqliteStore::open_with_key(&dir.0, [1; 32]).unwrap();
         assert!(store.get_account("work").unwrap().is_some());
+    }
+
+    /// Turns the row's blob into the version-1 form a schema-3 store wrote
+    /// (associated data: the row's name only), and the store back to schema 3.
+    fn downgrade_to_v1(store: &SqliteStore, name: &str, pending_id: &str) {
+        let conn = store.lock();
+        let row = SqliteStore::account_row(&conn, name).unwrap().unwrap();
+        let secrets: AccountSecrets = store
+            .open_blob(&row.aad(name), &row.secrets, "test")
+            .unwrap();
+        let mut blob = store.seal(&account_aad_v1(name), &secrets).unwrap();
+        blob[0] = BLOB_V1; // the version byte is not authenticated data
+        conn.execute(
+            "UPDATE accounts SET secrets = ?2 WHERE name = ?1",
+            params![name, blob],
+        )
+        .unwrap();
+        let row = conn
+            .query_row(
+                &format!("SELECT {PENDING_COLUMNS} FROM pending WHERE id = ?1"),
+                [pending_id],
+                |r| PendingRow::read(r, 0),
+            )
+            .unwrap();
+        let secrets: PendingSecrets = store
+            .open_blob(&row.aad(pending_id), &row.secrets, "test")
+            .unwrap();
+        let mut blob = store.seal(&pending_aad_v1(pending_id), &secrets).unwrap();
+        blob[0] = BLOB_V1;
+        conn.execute(
+            "UPDATE pending SET secrets = ?2 WHERE id = ?1",
+            params![pending_id, blob],
+        )
+        .unwrap();
+        conn.pragma_update(None, "user_version", 3).unwrap();
+    }
+
+    fn first_bytes(store: &SqliteStore) -> Vec<u8> {
+        let conn = store.lock();
+        let mut stmt = conn
+            .prepare(
+                "SELECT substr(secrets, 1, 1) FROM accounts
+                 UNION ALL SELECT substr(secrets, 1, 1) FROM pending",
+            )
+            .unwrap();
+        stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))
+            .unwrap()
+            .map(|b| b.unwrap()[0])
+            .collect()
+    }
+
+    #[test]
+    fn a_schema_3_store_is_sealed_again_with_its_rows_bound_when_opened() {
+        let dir = tmp("v1upgrade");
+        let store = SqliteStore::open_with_key(&dir.0, KEY).unwrap();
+        let acc = account("work");
+        store.put_account(&acc).unwrap();
+        let pending = PendingRecord {
+            account: "work".into(),
+            provider: acc.provider.clone(),
+            client: acc.client.clone(),
+            login: None,
+            pending: PendingAuthorization {
+                url: "https://auth.example/authorize?state=S".into(),
+                state: Secret::new("S"),
+                pkce_verifier: Secret::new("V"),
+                nonce: None,
+                redirect_uri: acc.client.redirect_uri.clone(),
+                scopes: vec!["mail".into()],
+            },
+            created_at: now(),
+        };
+        store.put_pending("p1", &pending).unwrap();
+        downgrade_to_v1(&store, "work", "p1");
+        assert_eq!(first_bytes(&store), [BLOB_V1, BLOB_V1]);
+        // A version-1 blob is not read as a row's blob ...
+        assert!(matches!(
+            store.get_account("work"),
+            Err(StoreError::Integrity(_))
+        ));
+        drop(store);
+
+        // ... but opening the store seals every one again, bound to its row.
+        let store = SqliteStore::open_with_key(&dir.0, KEY).unwrap();
+        assert_eq!(first_bytes(&store), [BLOB_VERSION, BLOB_VERSION]);
+        let version: u32 = store
+            .lock()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        assert_eq!(store.get_account("work").unwrap(), Some(acc));
+        assert_eq!(store.take_pending("p1").unwrap(), Some(pending));
+        // And now bound: a changed endpoint is refused.
+        store
+            .lock()
+            .execute(
+                "UPDATE accounts SET provider = replace(provider, 'token', 'evil')",
+                [],
+            )
+            .unwrap();
+        assert!(matches!(
+            store.get_account("work"),
+            Err(StoreError::Integrity(_))
+        ));
+    }
+
+    #[test]
+    fn a_version_1_blob_that_does_not_open_is_not_sealed_again() {
+        // A v1 blob for another row (moved by someone without the key) stays
+        // an integrity error: the upgrade never launders it.
+        let dir = tmp("v1moved");
+        let store = SqliteStore::open_with_key(&dir.0, KEY).unwrap();
+        store.put_account(&account("alice")).unwrap();
+        store.put_account(&account("mallory")).unwrap();
+        let conn = store.lock();
+        let row = SqliteStore::account_row(&conn, "alice").unwrap().unwrap();
+        let secrets: AccountSecrets = store
+            .open_blob(&row.aad("alice"), &row.secrets, "test")
+            .unwrap();
+        let mut blob = store.seal(&account_aad_v1("alice"), &secrets).unwrap();
+        blob[0] = BLOB_V1;
+        conn.execute(
+            "UPDATE accounts SET secrets = ?1 WHERE name = 'mallory'",
+            [blob],
+        )
+        .unwrap();
+        drop(conn);
+        drop(store);
+        let store = SqliteStore::open_with_key(&dir.0, KEY).unwrap();
+        assert!(matches!(
+            store.get_account("mallory"),
+            Err(StoreError::Integrity(_))
+        ));
+        assert!(store.get_account("alice").unwrap().is_some());
     }
 
     #[test]

@@ -39,10 +39,15 @@ pub enum StoreError {
     /// The key is missing, malformed, or its file is unsafe.
     #[error("store key: {0}")]
     Key(String),
-    /// A sealed blob failed to open: wrong key, or the row was tampered with
-    /// (including a blob moved from another account). Names the row.
-    #[error("cannot decrypt {0}: wrong key or tampered data")]
-    Decrypt(String),
+    /// A row failed its integrity check: its sealed blob, or one of the clear
+    /// columns the blob is bound to (provider and endpoints, client id,
+    /// redirect URI, login, …), was changed outside mail-oauth, or the blob
+    /// was moved from another row. Nothing of the row is used and nothing is
+    /// sent. Names the row.
+    #[error(
+        "{0} failed its integrity check: the stored row was changed outside mail-oauth; nothing was used or sent (remove the account and authorize again)"
+    )]
+    Integrity(String),
     /// A row's clear columns cannot be decoded (not written by this code).
     #[error("corrupt {what}: {reason}")]
     Corrupt {

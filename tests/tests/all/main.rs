@@ -39,6 +39,7 @@ mod refresh_race_threads;
 mod refresh_rotation;
 mod revoke;
 mod state_mismatch;
+mod store_integrity;
 mod tenant_lifecycle;
 mod token_endpoint_faults;
 mod two_step_complete;

@@ -175,7 +175,7 @@ fn database_files_hold_no_plaintext_secret() {
 #[test]
 fn wrong_key_is_refused_at_open() {
     // The key check value: another key fails at once, before any row is read
-    // (a tampered row is still a `Decrypt` error: the next test).
+    // (a tampered row is an `Integrity` error: the next test).
     let dir = tmp("wrongkey");
     SqliteStore::open_with_key(&dir.0, KEY)
         .unwrap()
@@ -212,7 +212,7 @@ fn blob_moved_to_another_account_does_not_decrypt() {
     )
     .unwrap();
     let err = store.get_account("mallory").unwrap_err();
-    assert!(matches!(err, StoreError::Decrypt(_)), "{err:?}");
+    assert!(matches!(err, StoreError::Integrity(_)), "{err:?}");
     // Flipping one byte is caught too.
     let mut blob: Vec<u8> = raw
         .query_row(
@@ -229,7 +229,7 @@ fn blob_moved_to_another_account_does_not_decrypt() {
     .unwrap();
     assert!(matches!(
         store.get_account("alice"),
-        Err(StoreError::Decrypt(_))
+        Err(StoreError::Integrity(_))
     ));
 }
 
@@ -294,7 +294,7 @@ fn pending_take_deletes_and_expires() {
     .unwrap();
     assert!(matches!(
         store.take_pending("p2"),
-        Err(StoreError::Decrypt(_))
+        Err(StoreError::Integrity(_))
     ));
 }
 
@@ -386,4 +386,167 @@ fn newer_schema_is_refused() {
         SqliteStore::open_with_key(&dir.0, KEY),
         Err(StoreError::UnsupportedSchema { found: 99, .. })
     ));
+}
+
+/// Saves the table's rows aside (`<table>_saved`), to restore them after a
+/// tampering.
+fn save_rows(raw: &Connection, table: &str) {
+    raw.execute_batch(&format!(
+        "DROP TABLE IF EXISTS {table}_saved; CREATE TABLE {table}_saved AS SELECT * FROM {table};"
+    ))
+    .unwrap();
+}
+
+fn restore_rows(raw: &Connection, table: &str) {
+    raw.execute_batch(&format!(
+        "DELETE FROM {table}; INSERT INTO {table} SELECT * FROM {table}_saved;"
+    ))
+    .unwrap();
+}
+
+fn account_blob(raw: &Connection, name: &str) -> Vec<u8> {
+    raw.query_row(
+        "SELECT secrets FROM accounts WHERE name = ?1",
+        [name],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[test]
+fn every_clear_column_of_an_account_is_bound_to_its_sealed_secrets() {
+    // Someone who can write the file but has no key changes one clear
+    // column: the row fails its integrity check for every operation that
+    // reads it, nothing seals it again, and restoring the column restores
+    // the account whole.
+    let dir = tmp("integrity");
+    let store = SqliteStore::open_with_key(&dir.0, KEY).unwrap();
+    let original = account("work");
+    store.put_account(&original).unwrap();
+    let raw = Connection::open(dir.0.join(DB_FILE)).unwrap();
+    save_rows(&raw, "accounts");
+    let blob = account_blob(&raw, "work");
+    let tamperings = [
+        ("provider_id", "'evil'"),
+        (
+            "provider",
+            "replace(provider, 'https://oauth2.googleapis.com/token', 'http://127.0.0.1:9/token')",
+        ),
+        ("client_id", "'another-client'"),
+        ("redirect_uri", "'http://127.0.0.1:9/callback'"),
+        ("login", "'mallory@example.com'"),
+        ("login", "NULL"),
+        ("account_email", "'mallory@example.com'"),
+        ("expires_at", "1"),
+        ("expires_at", "NULL"),
+        ("scopes", "'[\"https://mail.google.com/\",\"extra\"]'"),
+        ("has_refresh_token", "0"),
+        ("created_at", "created_at + 1"),
+        ("updated_at", "updated_at + 1"),
+        ("grant_kind", "'client_credentials'"),
+        ("revoked", "1"),
+    ];
+    for (column, value) in tamperings {
+        let n = raw
+            .execute(
+                &format!("UPDATE accounts SET {column} = {value} WHERE name = 'work'"),
+                [],
+            )
+            .unwrap();
+        assert_eq!(n, 1);
+        let err = store.get_account("work").unwrap_err();
+        assert!(
+            matches!(err, StoreError::Integrity(ref what) if what.contains("work")),
+            "{column}: {err:?}"
+        );
+        assert!(err.to_string().contains("integrity"), "{err}");
+        let err = store.update_tokens("work", &original.tokens).unwrap_err();
+        assert!(matches!(err, StoreError::Integrity(_)), "{column}: {err:?}");
+        let err = store.set_revoked("work", true).unwrap_err();
+        assert!(matches!(err, StoreError::Integrity(_)), "{column}: {err:?}");
+        assert_eq!(
+            account_blob(&raw, "work"),
+            blob,
+            "{column}: the tampered row was sealed again"
+        );
+        restore_rows(&raw, "accounts");
+        assert_eq!(
+            store.get_account("work").unwrap().as_ref(),
+            Some(&original),
+            "{column}"
+        );
+    }
+}
+
+#[test]
+fn revoking_and_updating_seal_the_row_again() {
+    // `revoked` and the token columns are bound: writing them through the
+    // store keeps the row whole, and the old blob no longer matches it.
+    let dir = tmp("reseal");
+    let store = SqliteStore::open_with_key(&dir.0, KEY).unwrap();
+    store.put_account(&account("work")).unwrap();
+    let raw = Connection::open(dir.0.join(DB_FILE)).unwrap();
+    let before = account_blob(&raw, "work");
+    assert!(store.set_revoked("work", true).unwrap());
+    assert!(!store.set_revoked("missing", true).unwrap());
+    let got = store.get_account("work").unwrap().unwrap();
+    assert!(got.revoked);
+    // Putting the old blob back (a replay of the unrevoked state) fails.
+    raw.execute(
+        "UPDATE accounts SET secrets = ?1 WHERE name = 'work'",
+        [&before],
+    )
+    .unwrap();
+    assert!(matches!(
+        store.get_account("work"),
+        Err(StoreError::Integrity(_))
+    ));
+}
+
+#[test]
+fn every_clear_column_of_a_pending_authorization_is_bound_and_a_tampered_one_is_not_taken() {
+    let dir = tmp("integrity-pending");
+    let store = SqliteStore::open_with_key(&dir.0, KEY).unwrap();
+    let rec = pending_record();
+    store.put_pending("p1", &rec).unwrap();
+    let raw = Connection::open(dir.0.join(DB_FILE)).unwrap();
+    save_rows(&raw, "pending");
+    for (column, value) in [
+        ("account", "'other'"),
+        (
+            "provider",
+            "replace(provider, 'https://oauth2.googleapis.com/token', 'http://127.0.0.1:9/token')",
+        ),
+        ("client_id", "'another-client'"),
+        ("client_redirect_uri", "'http://127.0.0.1:9/callback'"),
+        ("login", "NULL"),
+        ("redirect_uri", "'http://127.0.0.1:9/callback'"),
+        ("scopes", "'[]'"),
+        ("created_at", "created_at + 1"),
+    ] {
+        raw.execute(
+            &format!("UPDATE pending SET {column} = {value} WHERE id = 'p1'"),
+            [],
+        )
+        .unwrap();
+        for take in [false, true] {
+            let got = if take {
+                store.take_pending("p1")
+            } else {
+                store.get_pending("p1")
+            };
+            assert!(
+                matches!(got, Err(StoreError::Integrity(_))),
+                "{column}: {got:?}"
+            );
+        }
+        let left: i64 = raw
+            .query_row("SELECT count(*) FROM pending WHERE id = 'p1'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(left, 1, "{column}: a failed take deleted the row");
+        restore_rows(&raw, "pending");
+    }
+    assert_eq!(store.take_pending("p1").unwrap(), Some(rec));
 }

@@ -342,6 +342,21 @@ impl Sasl {
         self
     }
 
+    /// The same, also scrubbing the login's other secrets: the access token
+    /// it came with (replaced by a refresh before the first connection, but
+    /// perhaps still valid), the refresh token and the client secret.
+    fn scrubbing_credentials(mut self, credentials: &Credentials) -> Self {
+        match credentials {
+            Credentials::AccessToken(token) => self.secrets.push(token.clone()),
+            Credentials::Refreshable(r) => {
+                self.secrets.push(r.tokens.access_token.clone());
+                self.secrets.extend(r.tokens.refresh_token.iter().cloned());
+                self.secrets.extend(r.client.secret.iter().cloned());
+            }
+        }
+        self
+    }
+
     /// The base64 initial response for `mechanism`.
     pub(crate) fn response(&self, mechanism: Mechanism) -> &str {
         match mechanism {
@@ -585,7 +600,9 @@ fn run_with_refresh_dyn(
         error,
         refreshed: refreshed.clone().map(Box::new),
     };
-    let sasl = Sasl::new(&login.user, server, &access_token).map_err(|e| failed(e, &refreshed))?;
+    let sasl = Sasl::new(&login.user, server, &access_token)
+        .map(|sasl| sasl.scrubbing_credentials(&login.credentials))
+        .map_err(|e| failed(e, &refreshed))?;
     let first = dialogue(&sasl, &mut steps);
     // Retry only for a token the server calls invalid, only once, and only when
     // there is a refresh token to use.

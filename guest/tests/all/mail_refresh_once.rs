@@ -345,3 +345,27 @@ fn the_retry_after_a_refresh_scrubs_the_old_token_and_the_new_one() {
         assert!(!shown.contains(secret), "{secret} in {shown}");
     }
 }
+
+#[test]
+fn a_dialogue_after_a_refresh_for_expiry_scrubs_the_replaced_token_and_the_refresh_token() {
+    // Found by the imap/smtp_dialogue fuzz targets: the token refreshed away
+    // before connecting (expired, but perhaps still valid) and the refresh
+    // token were not among the texts scrubbed from what the server says.
+    let server = server(HOST, 993, Security::ImplicitTls);
+    let http = fresh_answer();
+    let script = Script::new().server(&format!(
+        "* BYE {} {} {}",
+        &OLD[..17],
+        &REFRESH[..17],
+        &FRESH[..17]
+    ));
+    let transport = FakeTransport::new(&server, script);
+    let login = refreshable(tokens(Some(NOW - 1), Some(REFRESH)));
+    let failure = verify_imap(&transport, &http, &server, &login).unwrap_err();
+    transport.assert_done();
+    assert!(failure.refreshed.is_some());
+    let shown = format!("{:?} {}", failure.error, failure.error);
+    for secret in [&OLD[..16], &REFRESH[..16], &FRESH[..16]] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+}

@@ -137,6 +137,7 @@ fn open_accounts(cli: &Cli) -> Result<Accounts, Failure> {
             limits: None,
             ca_files: cli.ca_files.clone(),
             transport_limits: None,
+            call_limits: None,
         },
     ))
 }

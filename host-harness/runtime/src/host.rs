@@ -88,10 +88,12 @@ impl wit_transport::Host for HostState {
             ))));
         };
         let security = Security::from(security);
-        let conn = match self.timed(|_| transports.connect(&host, port, security)) {
-            Ok(conn) => conn,
-            Err(e) => return Ok(Err(e.into())),
-        };
+        let deadline = self.meter.deadline();
+        let conn =
+            match self.timed(|_| transports.connect_until(&host, port, security, Some(deadline))) {
+                Ok(conn) => conn,
+                Err(e) => return Ok(Err(e.into())),
+            };
         Ok(self
             .table
             .push(conn)
@@ -154,11 +156,15 @@ impl HostState {
         conn: &Resource<MailConnection>,
         f: impl FnOnce(&mut MailConnection) -> Result<R, TransportError>,
     ) -> Result<R, wit_transport::TransportError> {
+        // The call's deadline, not the connection's: a store may serve
+        // several calls, each with its own.
+        let deadline = self.meter.deadline();
         self.timed(|s| {
             let c = s
                 .table
                 .get_mut(conn)
                 .map_err(|e| wit_transport::TransportError::Other(e.to_string()))?;
+            c.set_deadline(Some(deadline));
             f(c).map_err(Into::into)
         })
     }

@@ -11,7 +11,8 @@
 //! - time spent executing guest code, through epoch interruption (the
 //!   [`crate::engine::Runtime`] owns the ticker thread); time blocked in host
 //!   imports is not counted, those have their own timeouts;
-//! - wall-clock time of the whole call, checked at the same ticks;
+//! - wall-clock time of the whole call, checked at the same ticks and
+//!   passed to the mail transport as the deadline of every socket wait;
 //! - bytes passed through the host imports in either direction.
 
 use std::time::{Duration, Instant};
@@ -32,8 +33,9 @@ pub struct CallLimits {
     /// the runtime's epoch tick.
     pub max_guest_time: Duration,
     /// Wall-clock time allowed per call, host imports included (default
-    /// 120 s). Checked only while guest code runs: a call blocked in an
-    /// import is bounded by the import's own timeout, then stopped here.
+    /// 120 s). Checked while guest code runs, and passed to the mail
+    /// transport as its deadline: no connect, read, write or TLS handshake
+    /// waits past it, however slowly a server sends.
     pub max_call_time: Duration,
     /// Bytes the guest may pass to and receive from the host imports over one
     /// call (default 8 MiB): request URLs, headers and bodies, response
@@ -145,6 +147,13 @@ impl CallMeter {
 
     pub(crate) fn limits(&self) -> &CallLimits {
         &self.limits
+    }
+
+    /// When the current call must end: its start plus
+    /// [`CallLimits::max_call_time`]. Every mail read, write and handshake
+    /// waits at most until then.
+    pub(crate) fn deadline(&self) -> Instant {
+        self.started + self.limits.max_call_time
     }
 
     /// Adds time spent in a host import.

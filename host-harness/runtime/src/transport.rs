@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
-use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+use rustls::{ClientConfig, ClientConnection, RootCertStore};
 
 use crate::egress::{AddressClass, EgressPolicy, PeerName};
 use crate::http_client::find_source;
@@ -309,6 +309,23 @@ impl Transports {
         port: u16,
         security: Security,
     ) -> Result<MailConnection, TransportError> {
+        self.connect_until(host, port, security, None)
+    }
+
+    /// [`Self::connect`] within `deadline` as well: resolution, the TCP
+    /// connection and the handshake each wait at most until then (and at
+    /// most their own [`TransportLimits`]), and the connection keeps the
+    /// deadline for every later read, write and upgrade
+    /// ([`MailConnection::set_deadline`]). The host passes the call's
+    /// deadline, so that one call never outlives its limits however slowly
+    /// a server drips its bytes.
+    pub fn connect_until(
+        &self,
+        host: &str,
+        port: u16,
+        security: Security,
+        deadline: Option<Instant>,
+    ) -> Result<MailConnection, TransportError> {
         self.policy
             .check_host_port(host, port)
             .map_err(|denial| TransportError::Denied(denial.to_string()))?;
@@ -323,7 +340,12 @@ impl Transports {
 
         let addrs = match &peer {
             PeerName::Ip(ip) => vec![SocketAddr::new(*ip, port)],
-            PeerName::Dns(name) => resolve(name, port, self.limits.connect_timeout, &target)?,
+            PeerName::Dns(name) => resolve(
+                name,
+                port,
+                within(self.limits.connect_timeout, deadline)?,
+                &target,
+            )?,
         };
         check_addresses(&self.policy, &peer, &target, &addrs, security)?;
         let server_name = match security {
@@ -331,7 +353,11 @@ impl Transports {
             Security::ImplicitTls | Security::Starttls => Some(server_name(&peer, &target)?),
         };
 
-        let tcp = connect_any(&addrs, self.limits.connect_timeout, &target)?;
+        let tcp = connect_any(
+            &addrs,
+            within(self.limits.connect_timeout, deadline)?,
+            &target,
+        )?;
         let peer_addr = tcp
             .peer_addr()
             .map_err(|e| map_io(&e, &target, Phase::Connect))?;
@@ -354,6 +380,8 @@ impl Transports {
             tls: Arc::clone(&self.tls),
             connect_timeout: self.limits.connect_timeout,
             io_timeout: self.limits.io_timeout,
+            armed: self.limits.io_timeout,
+            deadline,
             max_line_bytes: self.limits.max_line_bytes,
             failed: None,
             _slot: slot,
@@ -388,6 +416,10 @@ pub struct MailConnection {
     tls: Arc<ClientConfig>,
     connect_timeout: Duration,
     io_timeout: Duration,
+    /// The socket's read and write timeouts as last set.
+    armed: Duration,
+    /// No read, write or handshake step waits past this.
+    deadline: Option<Instant>,
     max_line_bytes: u32,
     failed: Option<Failure>,
     _slot: ConnectionSlot,
@@ -427,6 +459,14 @@ impl MailConnection {
     /// Whether the connection is TLS now (implicit, or upgraded).
     pub fn is_tls(&self) -> bool {
         matches!(self.io, Io::Tls(_))
+    }
+
+    /// Sets the instant after which every read, write and handshake step
+    /// fails with [`TransportError::Timeout`] (and the connection is
+    /// unusable); `None` for none. Each socket wait is bounded by what is
+    /// left of it as well as by [`TransportLimits::io_timeout`].
+    pub fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
     }
 
     /// Reads one line, up to and including its LF, of at most `max_len`
@@ -487,15 +527,32 @@ impl MailConnection {
 
     /// Writes all of `data` and flushes it (through TLS when the connection
     /// is TLS).
+    ///
+    /// On a [`Security::Starttls`] connection not upgraded yet, only what a
+    /// client says before TLS is written: one line of IMAP `CAPABILITY`,
+    /// `STARTTLS`, `NOOP` or `LOGOUT` (tagged), POP3 `CAPA`, `STLS`, `NOOP`
+    /// or `QUIT`, SMTP `EHLO`/`HELO` with a domain, `STARTTLS`, `NOOP`,
+    /// `RSET` or `QUIT`. Anything else (an `AUTHENTICATE` with a token, a
+    /// message) is [`TransportError::Denied`] and nothing is written: the
+    /// host does not rely on the component to keep credentials off a
+    /// cleartext connection. The connection stays usable.
     pub fn write(&mut self, data: &[u8]) -> Result<(), TransportError> {
         self.usable()?;
+        if self.security == Security::Starttls && !self.upgraded && !pre_tls_command(data) {
+            return Err(TransportError::Denied(format!(
+                "{}: only the commands before STARTTLS may be sent before TLS",
+                self.target
+            )));
+        }
+        let (io_timeout, deadline) = (self.io_timeout, self.deadline);
+        let armed = &mut self.armed;
         let result = match &mut self.io {
-            Io::Tcp(tcp) => tcp.write_all(data).and_then(|()| tcp.flush()),
-            Io::Tls(tls) => tls.write_all(data).and_then(|()| tls.flush()),
+            Io::Tcp(tcp) => write_plain(tcp, data, armed, io_timeout, deadline),
+            Io::Tls(tls) => tls.write(data, armed, io_timeout, deadline),
             Io::Gone => return Err(self.unusable()),
         };
         result.map_err(|e| {
-            let err = map_io(&e, &self.target, Phase::Data);
+            let err = e.into_transport(&self.target, Phase::Data);
             self.fail(err)
         })
     }
@@ -552,7 +609,7 @@ impl MailConnection {
 
     /// Replaces the plain socket by a TLS stream over it, handshake done.
     fn start_tls(&mut self) -> Result<(), TransportError> {
-        let Io::Tcp(mut tcp) = std::mem::replace(&mut self.io, Io::Gone) else {
+        let Io::Tcp(tcp) = std::mem::replace(&mut self.io, Io::Gone) else {
             return Err(self.unusable());
         };
         let Some(server_name) = self.server_name.clone() else {
@@ -561,33 +618,33 @@ impl MailConnection {
                 self.target
             ))));
         };
-        let mut tls = match ClientConnection::new(Arc::clone(&self.tls), server_name) {
-            Ok(tls) => tls,
+        let conn = match ClientConnection::new(Arc::clone(&self.tls), server_name) {
+            Ok(conn) => conn,
             Err(e) => {
                 let err = TransportError::Tls(format!("{}: {e}", self.target));
                 return Err(self.fail(err));
             }
         };
-        let handshake = set_timeouts(&tcp, self.connect_timeout, &self.target).and_then(|()| {
-            while tls.is_handshaking() {
-                tls.complete_io(&mut tcp)
-                    .map_err(|e| map_io(&e, &self.target, Phase::Handshake))?;
-            }
-            set_timeouts(&tcp, self.io_timeout, &self.target)
-        });
-        if let Err(err) = handshake {
+        let mut tls = Box::new(Tls { conn, sock: tcp });
+        // Each handshake step waits at most the connect timeout (and what is
+        // left of the deadline).
+        if let Err(e) = tls.handshake(&mut self.armed, self.connect_timeout, self.deadline) {
+            let err = e.into_transport(&self.target, Phase::Handshake);
             return Err(self.fail(err));
         }
-        self.io = Io::Tls(Box::new(StreamOwned::new(tls, tcp)));
+        self.io = Io::Tls(tls);
         Ok(())
     }
 
     /// Refills the empty read buffer with one socket (or TLS) read.
     fn fill(&mut self) -> Result<(), TransportError> {
         debug_assert_eq!(self.pos, self.filled);
+        let (io_timeout, deadline) = (self.io_timeout, self.deadline);
+        let armed = &mut self.armed;
         let result = match &mut self.io {
-            Io::Tcp(tcp) => tcp.read(&mut self.buf),
-            Io::Tls(tls) => tls.read(&mut self.buf),
+            Io::Tcp(tcp) => arm(tcp, armed, io_timeout, deadline)
+                .and_then(|()| tcp.read(&mut self.buf).map_err(IoFailure::Io)),
+            Io::Tls(tls) => tls.read(&mut self.buf, armed, io_timeout, deadline),
             Io::Gone => return Err(self.unusable()),
         };
         match result {
@@ -598,7 +655,7 @@ impl MailConnection {
                 Ok(())
             }
             Err(e) => {
-                let err = map_io(&e, &self.target, Phase::Data);
+                let err = e.into_transport(&self.target, Phase::Data);
                 Err(self.fail(err))
             }
         }
@@ -637,8 +694,11 @@ impl Drop for MailConnection {
         match &mut self.io {
             Io::Tls(tls) => {
                 // Tell a healthy TLS peer we are done (it may otherwise log a
-                // truncation); best effort, the socket closes anyway.
-                if self.failed.is_none() {
+                // truncation); best effort, the socket closes anyway, and
+                // never past the deadline.
+                if self.failed.is_none()
+                    && arm(&tls.sock, &mut self.armed, self.io_timeout, self.deadline).is_ok()
+                {
                     tls.conn.send_close_notify();
                     let _ = tls.conn.write_tls(&mut tls.sock);
                 }
@@ -655,10 +715,229 @@ impl Drop for MailConnection {
 /// The byte stream under a [`MailConnection`].
 enum Io {
     Tcp(TcpStream),
-    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+    Tls(Box<Tls>),
     /// Between taking the plain socket for the handshake and a failed
     /// handshake: the connection is unusable.
     Gone,
+}
+
+/// A TLS connection driven by hand (rather than through rustls's
+/// `StreamOwned`, whose one `read` may wait on the socket many times): every
+/// socket read or write below is armed with what is left of the deadline.
+struct Tls {
+    conn: ClientConnection,
+    sock: TcpStream,
+}
+
+/// An I/O failure below [`MailConnection`], before it is named.
+enum IoFailure {
+    /// The deadline passed before the operation could wait again.
+    Deadline,
+    Io(io::Error),
+    Tls(rustls::Error),
+}
+
+impl IoFailure {
+    fn into_transport(self, target: &str, phase: Phase) -> TransportError {
+        match self {
+            IoFailure::Deadline => TransportError::Timeout,
+            IoFailure::Io(e) => map_io(&e, target, phase),
+            IoFailure::Tls(e) => TransportError::Tls(format!("{target}: {e}")),
+        }
+    }
+}
+
+impl Tls {
+    /// Reads some plaintext into `buf`: `Ok(0)` at the end of the stream.
+    fn read(
+        &mut self,
+        buf: &mut [u8],
+        armed: &mut Duration,
+        limit: Duration,
+        deadline: Option<Instant>,
+    ) -> Result<usize, IoFailure> {
+        loop {
+            match self.conn.reader().read(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
+                Err(e) => return Err(IoFailure::Io(e)),
+            }
+            if self.receive(armed, limit, deadline)? == 0 {
+                return Ok(0);
+            }
+        }
+    }
+
+    /// Writes all of `data` through TLS and flushes the records.
+    fn write(
+        &mut self,
+        mut data: &[u8],
+        armed: &mut Duration,
+        limit: Duration,
+        deadline: Option<Instant>,
+    ) -> Result<(), IoFailure> {
+        while !data.is_empty() {
+            let n = self.conn.writer().write(data).map_err(IoFailure::Io)?;
+            data = &data[n..];
+            if n == 0 && !self.conn.wants_write() {
+                return Err(IoFailure::Io(io::ErrorKind::WriteZero.into()));
+            }
+            self.flush(armed, limit, deadline)?;
+        }
+        self.flush(armed, limit, deadline)
+    }
+
+    /// Completes the handshake, then sends what it left to send.
+    fn handshake(
+        &mut self,
+        armed: &mut Duration,
+        limit: Duration,
+        deadline: Option<Instant>,
+    ) -> Result<(), IoFailure> {
+        while self.conn.is_handshaking() {
+            if self.conn.wants_write() {
+                self.flush(armed, limit, deadline)?;
+            } else if self.receive(armed, limit, deadline)? == 0 {
+                return Err(IoFailure::Io(io::ErrorKind::UnexpectedEof.into()));
+            }
+        }
+        self.flush(armed, limit, deadline)
+    }
+
+    /// Sends every pending TLS record.
+    fn flush(
+        &mut self,
+        armed: &mut Duration,
+        limit: Duration,
+        deadline: Option<Instant>,
+    ) -> Result<(), IoFailure> {
+        while self.conn.wants_write() {
+            arm(&self.sock, armed, limit, deadline)?;
+            self.conn.write_tls(&mut self.sock).map_err(IoFailure::Io)?;
+        }
+        Ok(())
+    }
+
+    /// One socket read into rustls, then its processing (and any record it
+    /// must answer, an alert or a key update); `Ok(0)` at end of stream.
+    fn receive(
+        &mut self,
+        armed: &mut Duration,
+        limit: Duration,
+        deadline: Option<Instant>,
+    ) -> Result<usize, IoFailure> {
+        arm(&self.sock, armed, limit, deadline)?;
+        let n = self.conn.read_tls(&mut self.sock).map_err(IoFailure::Io)?;
+        if n == 0 {
+            return Ok(0);
+        }
+        if let Err(e) = self.conn.process_new_packets() {
+            // Best effort: tell the server why (an alert), then fail.
+            let _ = self.flush(armed, limit, deadline);
+            return Err(IoFailure::Tls(e));
+        }
+        self.flush(armed, limit, deadline)?;
+        Ok(n)
+    }
+}
+
+/// Writes all of `data` to a plain socket, each write armed.
+fn write_plain(
+    tcp: &mut TcpStream,
+    mut data: &[u8],
+    armed: &mut Duration,
+    limit: Duration,
+    deadline: Option<Instant>,
+) -> Result<(), IoFailure> {
+    while !data.is_empty() {
+        arm(tcp, armed, limit, deadline)?;
+        match tcp.write(data) {
+            Ok(0) => return Err(IoFailure::Io(io::ErrorKind::WriteZero.into())),
+            Ok(n) => data = &data[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(IoFailure::Io(e)),
+        }
+    }
+    Ok(())
+}
+
+/// Sets the socket's timeouts for its next wait: `limit`, or what is left
+/// until `deadline` when that is less; the deadline passed is
+/// [`IoFailure::Deadline`]. Touches the socket only when the value changes
+/// (far from the deadline, never).
+fn arm(
+    tcp: &TcpStream,
+    armed: &mut Duration,
+    limit: Duration,
+    deadline: Option<Instant>,
+) -> Result<(), IoFailure> {
+    let wait = match deadline {
+        Some(deadline) => {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(IoFailure::Deadline);
+            }
+            limit.min(left)
+        }
+        None => limit,
+    };
+    if wait != *armed {
+        tcp.set_read_timeout(Some(wait))
+            .and_then(|()| tcp.set_write_timeout(Some(wait)))
+            .map_err(IoFailure::Io)?;
+        *armed = wait;
+    }
+    Ok(())
+}
+
+/// `limit`, or what is left until `deadline` when that is less; `Timeout`
+/// when it has passed.
+fn within(limit: Duration, deadline: Option<Instant>) -> Result<Duration, TransportError> {
+    match deadline {
+        Some(deadline) => {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                Err(TransportError::Timeout)
+            } else {
+                Ok(limit.min(left))
+            }
+        }
+        None => Ok(limit),
+    }
+}
+
+/// Whether `data` is one line a client may send on a STARTTLS connection
+/// before TLS (see [`MailConnection::write`]): printable ASCII words ended
+/// by CRLF (or LF), at most 512 octets (RFC 5321's command line).
+fn pre_tls_command(data: &[u8]) -> bool {
+    let Some(line) = data
+        .strip_suffix(b"\r\n")
+        .or_else(|| data.strip_suffix(b"\n"))
+    else {
+        return false;
+    };
+    if data.len() > 512 || !line.iter().all(|b| (0x20..0x7f).contains(b)) {
+        return false;
+    }
+    let Ok(line) = std::str::from_utf8(line) else {
+        return false;
+    };
+    let words: Vec<&str> = line.split(' ').collect();
+    let is = |word: &str, names: &[&str]| names.iter().any(|n| word.eq_ignore_ascii_case(n));
+    let atom = |word: &str| !word.is_empty() && word.bytes().all(|b| b.is_ascii_graphic());
+    match words.as_slice() {
+        // POP3 and SMTP commands without an argument.
+        [command] => is(
+            command,
+            &["CAPA", "STLS", "STARTTLS", "NOOP", "QUIT", "RSET"],
+        ),
+        // SMTP's greeting with the client's name.
+        [command, domain] if is(command, &["EHLO", "HELO"]) => atom(domain),
+        // IMAP: a tag and the command.
+        [tag, command] => atom(tag) && is(command, &["CAPABILITY", "STARTTLS", "NOOP", "LOGOUT"]),
+        _ => false,
+    }
 }
 
 /// Why a connection became unusable.
@@ -958,6 +1237,132 @@ mod tests {
         );
         drop(conn);
         assert_eq!(server.join().unwrap(), b"", "the client sent a ClientHello");
+    }
+
+    #[test]
+    fn only_the_commands_before_starttls_pass_before_tls() {
+        for ok in [
+            &b"a1 CAPABILITY\r\n"[..],
+            b"A2 starttls\r\n",
+            b"x LOGOUT\r\n",
+            b"CAPA\r\n",
+            b"STLS\r\n",
+            b"QUIT\r\n",
+            b"EHLO client.example\r\n",
+            b"HELO [127.0.0.1]\r\n",
+            b"STARTTLS\n",
+        ] {
+            assert!(pre_tls_command(ok), "{:?}", String::from_utf8_lossy(ok));
+        }
+        for refused in [
+            &b"a1 AUTHENTICATE XOAUTH2 dXNlcj1h\r\n"[..],
+            b"a1 AUTHENTICATE XOAUTH2\r\n",
+            b"AUTH XOAUTH2 dXNlcj1h\r\n",
+            b"AUTH XOAUTH2\r\n",
+            b"dXNlcj1hbGljZQFhdXRoPUJlYXJlciB0b2tlbgEB\r\n",
+            b"MAIL FROM:<a@example.com>\r\n",
+            b"a1 LOGIN alice secret\r\n",
+            b"USER alice\r\n",
+            b"a1 CAPABILITY\r\na2 AUTHENTICATE XOAUTH2 x\r\n",
+            b"a1 CAPABILITY",
+            b"EHLO\r\n",
+            b"EHLO a b\r\n",
+            b"a1 CAPABILITY \r\n",
+            b"\r\n",
+            b"",
+        ] {
+            assert!(
+                !pre_tls_command(refused),
+                "{:?}",
+                String::from_utf8_lossy(refused)
+            );
+        }
+        let long = format!("EHLO {}\r\n", "a".repeat(600));
+        assert!(!pre_tls_command(long.as_bytes()));
+    }
+
+    #[test]
+    fn a_token_is_not_written_on_a_starttls_connection_before_tls() {
+        let (addr, server) = serve(move |mut tcp| {
+            tcp.write_all(b"* OK ready\r\n").unwrap();
+            let mut got = Vec::new();
+            let _ = tcp.read_to_end(&mut got);
+            got
+        });
+        let t = transports(
+            loopback_policy("localhost", addr.port()),
+            TransportLimits::default(),
+        );
+        let mut conn = t
+            .connect("localhost", addr.port(), Security::Starttls)
+            .unwrap();
+        assert_eq!(conn.read_line(100).unwrap(), b"* OK ready\r\n");
+        let err = conn
+            .write(b"a1 AUTHENTICATE XOAUTH2 dXNlcj1hbGljZQ==\r\n")
+            .unwrap_err();
+        assert!(
+            matches!(&err, TransportError::Denied(t) if t.contains("before TLS")),
+            "{err:?}"
+        );
+        // Still usable for what may be said in clear.
+        conn.write(b"a2 LOGOUT\r\n").unwrap();
+        drop(conn);
+        assert_eq!(server.join().unwrap(), b"a2 LOGOUT\r\n");
+    }
+
+    #[test]
+    fn a_server_dripping_bytes_is_cut_at_the_deadline() {
+        // One byte every 50 ms, never a newline: each read returns well within
+        // the I/O timeout, only the deadline ends the line.
+        let (stop, stopped) = mpsc::channel::<()>();
+        let (addr, server) = serve(move |mut tcp| {
+            tcp.write_all(b"* OK").unwrap();
+            while stopped.recv_timeout(Duration::from_millis(50)).is_err() {
+                if tcp.write_all(b"x").is_err() {
+                    break;
+                }
+            }
+        });
+        let t = transports(
+            loopback_policy("localhost", addr.port()),
+            TransportLimits::default(),
+        );
+        let started = Instant::now();
+        let deadline = started + Duration::from_millis(600);
+        let mut conn = t
+            .connect_until("localhost", addr.port(), Security::Plain, Some(deadline))
+            .unwrap();
+        assert_eq!(conn.read_line(60_000), Err(TransportError::Timeout));
+        let ended = Instant::now();
+        assert!(ended >= deadline, "ended before the deadline");
+        // Bounded by the deadline, not by the 30 s I/O timeout (a generous
+        // margin for a loaded machine).
+        assert!(
+            ended - deadline < Duration::from_secs(5),
+            "{:?}",
+            ended - started
+        );
+        // The connection is done; a write fails at once as well.
+        assert!(conn.write(b"x\r\n").is_err());
+        drop(conn);
+        let _ = stop.send(());
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn a_deadline_already_passed_connects_nothing() {
+        let (addr, _server) = serve(drop);
+        let t = transports(
+            loopback_policy("localhost", addr.port()),
+            TransportLimits::default(),
+        );
+        let past = Instant::now();
+        assert_eq!(
+            t.connect_until("localhost", addr.port(), Security::Plain, Some(past))
+                .map(|_| ())
+                .unwrap_err(),
+            TransportError::Timeout
+        );
     }
 
     #[test]

@@ -27,7 +27,7 @@ use mail_oauth_runtime::model::{
     Secret, Server, TestMessage, TokenKind, TokenSet,
 };
 use mail_oauth_runtime::transport::{TlsRoots, TransportLimits, Transports};
-use mail_oauth_runtime::{Plugin, Session};
+use mail_oauth_runtime::{CallLimits, Plugin, Session, SessionConfig};
 
 use crate::store::{
     Account, AccountLock, AccountStore, DEFAULT_LOCK_TIMEOUT, Grant, PendingRecord, StoreError,
@@ -45,6 +45,11 @@ pub struct NetworkOptions {
     pub ca_files: Vec<PathBuf>,
     /// Limits of mail connections; defaults when `None`.
     pub transport_limits: Option<TransportLimits>,
+    /// Limits of each call of a mail session (its
+    /// [`CallLimits::max_call_time`] is the deadline of every mail read,
+    /// write and handshake, and so bounds how long a dialogue holds the
+    /// account's lock); defaults when `None`.
+    pub call_limits: Option<CallLimits>,
 }
 
 /// A failure of an account operation.
@@ -607,10 +612,11 @@ impl Accounts {
         let (account, _lock) = self.mail_account(name)?;
         let server = self.mail_server(&account, protocol, server)?;
         let login = self.login(&account, user, mechanism);
-        let mut s = self.plugin.mail_session(
-            self.http_for_provider(&account.provider),
-            self.transports_for(&server)?,
-        )?;
+        let mut s = self.plugin.session_with(SessionConfig {
+            http: self.http_for_provider(&account.provider),
+            transports: Some(self.transports_for(&server)?),
+            limits: self.network.call_limits.clone().unwrap_or_default(),
+        })?;
         let outcome = dialogue(&mut s, &server, &login);
         Ok((server, self.settle(name, outcome)?))
     }

@@ -8,7 +8,8 @@
 #   examples/*/test.sh (the Node, Python and PHP kits: lint, unit and fault
 #   tests, the end-to-end journey against the peers); the browser journey of
 #   both admin apps in headless Chromium (tests/browser/run.sh); every host's
-#   conformance runner on the public vectors and on a live file;
+#   conformance runner on the public vectors and on a live file; each fuzz
+#   target for 20 s (tests/fuzz/run.sh);
 #   the Windows cross-build (tests/windows.sh).
 # Runs as root on a fresh Debian machine; every install step is skipped when
 # its result is already there. Exits non-zero when any step failed. From any cwd.
@@ -102,6 +103,10 @@ step cli-build cargo build -p mail-oauth-cli     # target/debug/mail-oauth, used
 step example-multi-tenant cargo run -q -p mail-oauth-runtime --example multi_tenant
 step cargo-test cargo_test
 step examples examples
+# Every fuzz target for about 20 s (tests/fuzz/run.sh: nightly, cargo-fuzz;
+# two at a time), from the committed seeds: a smoke run, the long runs are in
+# the README's security section.
+step fuzz bash tests/fuzz/run.sh -t 20
 # Both reference admin apps in headless Chromium (tests/browser/CONTRACT.md); it restarts
 # the AS once, so nothing else runs beside it.
 step browser-node bash tests/browser/run.sh node

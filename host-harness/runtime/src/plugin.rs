@@ -45,6 +45,13 @@ pub struct Plugin {
     digest: [u8; 32],
 }
 
+/// The most bytes one `wasi:random` call may ask for (wasmtime's default is
+/// 64 MiB, allocated by the host before it is copied into the guest).
+pub const MAX_RANDOM_BYTES: u64 = 64 << 10;
+/// The most resources (streams, pollables, mail connections) one session's
+/// table may hold at once (wasmtime's default is 1,000,000).
+pub const MAX_RESOURCES: usize = 1_000;
+
 /// What one session may do and use.
 #[derive(Clone)]
 pub struct SessionConfig {
@@ -194,11 +201,17 @@ impl Plugin {
     pub fn session_with(&self, config: SessionConfig) -> Result<Session, Error> {
         // The guest sees no environment, arguments, files, sockets or stdio:
         // its only ways out are the `http` and `transport` imports.
+        // Host-side allocations a guest can ask for are capped: random bytes
+        // (the component needs 32 at a time) and resource-table entries
+        // (a few stdio handles, pollables and mail connections).
         let wasi = WasiCtx::builder()
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
+            .max_random_size(MAX_RANDOM_BYTES)
             .build();
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(MAX_RESOURCES);
         let mut limits = config.limits;
         if let Some(cap) = self.runtime.pooled_memory_cap() {
             limits.max_memory_bytes = limits.max_memory_bytes.min(cap);
@@ -207,7 +220,7 @@ impl Plugin {
             self.engine(),
             HostState {
                 wasi,
-                table: ResourceTable::new(),
+                table,
                 http: config.http,
                 transports: config.transports,
                 meter: CallMeter::new(limits),

@@ -66,6 +66,25 @@ fn command(line: &str) -> Result<String, wit::OauthError> {
             }
             Err(_) => bad_argument(secs),
         },
+        ("random-bytes", [len]) => match len.parse::<u64>() {
+            // Straight to wasi:random, as a component could: the host
+            // allocates what is asked before copying it in.
+            Ok(len) => Ok(format!(
+                "{} bytes",
+                wasip2::random::random::get_random_bytes(len).len()
+            )),
+            Err(_) => bad_argument(len),
+        },
+        ("resources", [count]) => match count.parse::<u32>() {
+            // Each stdout handle is a host resource-table entry, kept alive.
+            Ok(count) => {
+                let held: Vec<_> = (0..count)
+                    .map(|_| wasip2::cli::stdout::get_stdout())
+                    .collect();
+                Ok(format!("{} resources", held.len()))
+            }
+            Err(_) => bad_argument(count),
+        },
         ("http-get", [url]) => send("GET", url, Vec::new()),
         ("http-post", [bytes, url]) => match bytes.parse::<usize>() {
             Ok(n) => send("POST", url, vec![b'x'; n]),

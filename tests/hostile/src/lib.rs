@@ -13,6 +13,8 @@
 //! | `infinite-loop`   | –                     | spins forever                        |
 //! | `sleep`           | seconds               | waits on a timer through wasi:io/poll |
 //! | `stack-overflow`  | –                     | recurses forever                     |
+//! | `random-bytes`    | length                | one wasi:random `get-random-bytes`   |
+//! | `resources`       | count                 | holds `count` stdout stream handles  |
 //! | `http-get`        | `url`                 | sends `GET url` through `http`       |
 //! | `http-post`       | `bytes url`           | `POST url` with a `bytes`-long body  |
 //! | `connect-many`    | `count host port`     | opens `count` plain connections and  |

@@ -65,11 +65,30 @@ fn address(field: &str, value: &str) -> Result<(), MailError> {
             "{field}: not ASCII (SMTPUTF8 is not supported)"
         )));
     }
-    match value.rsplit_once('@') {
-        Some((local, domain)) if !local.is_empty() && !domain.is_empty() => Ok(()),
-        _ => Err(MailError::input(format!("{field}: not local@domain"))),
+    let Some((local, domain)) = value
+        .rsplit_once('@')
+        .filter(|(local, domain)| !local.is_empty() && !domain.is_empty())
+    else {
+        return Err(MailError::input(format!("{field}: not local@domain")));
+    };
+    // RFC 5321 §4.5.3.1: a longer address no server accepts, and it would
+    // make a header line longer than the 998 octets a line may have.
+    if local.len() > MAX_LOCAL_PART || domain.len() > MAX_DOMAIN || value.len() > MAX_PATH {
+        return Err(MailError::input(format!(
+            "{field}: longer than RFC 5321 allows (local part {MAX_LOCAL_PART}, domain \
+             {MAX_DOMAIN}, address {MAX_PATH} octets)"
+        )));
     }
+    Ok(())
 }
+
+/// RFC 5321 §4.5.3.1.1: the longest local part.
+const MAX_LOCAL_PART: usize = 64;
+/// RFC 5321 §4.5.3.1.2: the longest domain.
+const MAX_DOMAIN: usize = 255;
+/// RFC 5321 §4.5.3.1.3: the longest path is 256 octets with its angle
+/// brackets, so 254 without.
+const MAX_PATH: usize = 254;
 
 /// The message text ready to follow DATA, and whether MAIL FROM must declare
 /// `BODY=8BITMIME`.

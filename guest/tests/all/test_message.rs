@@ -294,7 +294,15 @@ fn send_as_allows_a_shared_sender() {
 #[test]
 fn unusable_addresses_and_subjects_are_refused_before_connecting() {
     let server = server(HOST, 465, Security::ImplicitTls);
-    let cases: [fn(&mut TestMessage); 8] = [
+    let cases: [fn(&mut TestMessage); 11] = [
+        // Beyond RFC 5321's sizes (found by the test_message fuzz target: a
+        // 1,300-octet sender made a From line longer than 998 octets).
+        |m| m.recipients = vec![format!("{}@example.org", "b".repeat(65))],
+        |m| m.recipients = vec![format!("bob@{}", "e".repeat(256))],
+        |m| {
+            m.sender = format!("{}@{}", "a".repeat(64), "e".repeat(200));
+            m.send_as = true;
+        },
         |m| m.recipients = vec!["bob@example.org>\r\nRCPT TO:<x@y".into()],
         |m| m.recipients = vec!["<bob@example.org>".into()],
         |m| m.recipients = vec!["bob example.org".into()],

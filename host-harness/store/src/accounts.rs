@@ -77,6 +77,19 @@ pub enum AccountError {
     /// authorized again.
     #[error("the grant of account {0:?} was revoked: authorize the account again")]
     Revoked(String),
+    /// The provider signed in another mailbox than the one the
+    /// authorization asked for (`--login-hint`): the ID token's e-mail
+    /// differs. Nothing was saved (an existing account of that name is kept
+    /// as it was) and the code is spent.
+    #[error(
+        "the provider signed in {got:?}, not {expected:?} as asked: nothing was saved; authorize again and sign in as {expected:?}"
+    )]
+    AccountMismatch {
+        /// The login hint.
+        expected: String,
+        /// The ID token's e-mail.
+        got: String,
+    },
     /// Another thread or process kept the account's lock (a refresh, or a
     /// mail session that may refresh) for longer than the lock timeout
     /// ([`Accounts::with_lock_timeout`]); nothing was changed. Trying again
@@ -115,6 +128,7 @@ impl AccountError {
             AccountError::NoPendingAuthorization(_) => "no_pending_authorization",
             AccountError::Revoked(_) => "revoked",
             AccountError::Busy { .. } => "busy",
+            AccountError::AccountMismatch { .. } => "account_mismatch",
         }
     }
 
@@ -135,11 +149,12 @@ impl AccountError {
     pub fn consumes_pending(&self) -> bool {
         matches!(
             self,
-            AccountError::Plugin(Error::OAuth(
-                OAuthError::ReauthorizeRequired { .. }
-                    | OAuthError::ProviderError { .. }
-                    | OAuthError::AccessDenied(_)
-            ))
+            AccountError::AccountMismatch { .. }
+                | AccountError::Plugin(Error::OAuth(
+                    OAuthError::ReauthorizeRequired { .. }
+                        | OAuthError::ProviderError { .. }
+                        | OAuthError::AccessDenied(_)
+                ))
         )
     }
 }
@@ -320,7 +335,8 @@ impl Accounts {
 
     /// Saves a new grant as account `name` (replacing any account of that
     /// name, and clearing a revocation). The login defaults to the ID
-    /// token's e-mail.
+    /// token's e-mail; a login that differs from it is
+    /// [`AccountError::AccountMismatch`] and saves nothing.
     pub fn save_granted(
         &self,
         name: &str,
@@ -330,6 +346,17 @@ impl Accounts {
         tokens: TokenSet,
         grant: Grant,
     ) -> Result<Account, AccountError> {
+        // A login hint asks for one mailbox; the user may still sign in
+        // with another (a second Google session, say). Saving that grant
+        // under this account would send mail as the wrong mailbox.
+        if let (Some(expected), Some(got)) = (&login, &tokens.account_email)
+            && !expected.eq_ignore_ascii_case(got)
+        {
+            return Err(AccountError::AccountMismatch {
+                expected: expected.clone(),
+                got: got.clone(),
+            });
+        }
         let now = unix_now();
         let account = Account {
             name: name.to_owned(),

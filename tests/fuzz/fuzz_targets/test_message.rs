@@ -56,7 +56,12 @@ fuzz_target!(|input: Input| {
     );
     let lines = crlf_lines(text);
     for line in &lines {
-        assert!(line.len() <= 998, "a line of {} octets", line.len());
+        assert!(
+            line.len() <= 998,
+            "a line of {} octets: {:?}",
+            line.len(),
+            String::from_utf8_lossy(&line[..line.len().min(60)])
+        );
     }
     if !composed.eight_bit {
         assert!(data.is_ascii(), "8-bit data without BODY=8BITMIME");

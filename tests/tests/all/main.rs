@@ -24,6 +24,7 @@ mod hostile_memory_bomb;
 mod hostile_request_body;
 mod hostile_sleep;
 mod hostile_wasi_limits;
+mod login_hint_mismatch;
 mod mail_bad_token;
 mod mail_call_deadline;
 mod mail_egress_denied;

@@ -230,7 +230,7 @@ mod tests {
 
     #[test]
     fn partial_echoes_of_a_known_secret_are_removed() {
-        let token = "ya29.a0AfB_byC-0123456789abcdefghijklmnop";
+        let token = "test-access-tkn-0123456789abcdefghijklmnop";
         let text = scrub_known(
             &format!("NO [{}] and again {}x", &token[..16], &token[..30]),
             &[token],

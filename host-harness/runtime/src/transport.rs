@@ -872,16 +872,7 @@ fn arm(
     limit: Duration,
     deadline: Option<Instant>,
 ) -> Result<(), IoFailure> {
-    let wait = match deadline {
-        Some(deadline) => {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(IoFailure::Deadline);
-            }
-            limit.min(left)
-        }
-        None => limit,
-    };
+    let wait = wait_for(limit, deadline).ok_or(IoFailure::Deadline)?;
     if wait != *armed {
         tcp.set_read_timeout(Some(wait))
             .and_then(|()| tcp.set_write_timeout(Some(wait)))
@@ -894,16 +885,18 @@ fn arm(
 /// `limit`, or what is left until `deadline` when that is less; `Timeout`
 /// when it has passed.
 fn within(limit: Duration, deadline: Option<Instant>) -> Result<Duration, TransportError> {
+    wait_for(limit, deadline).ok_or(TransportError::Timeout)
+}
+
+/// `limit`, or what is left until `deadline` when that is less; `None`
+/// when it has passed.
+fn wait_for(limit: Duration, deadline: Option<Instant>) -> Option<Duration> {
     match deadline {
+        None => Some(limit),
         Some(deadline) => {
             let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                Err(TransportError::Timeout)
-            } else {
-                Ok(limit.min(left))
-            }
+            (!left.is_zero()).then(|| limit.min(left))
         }
-        None => Ok(limit),
     }
 }
 

@@ -13,13 +13,13 @@ use mail_oauth_guest::mail::{Connection, Security, Transport, TransportError};
 use mail_oauth_guest::{Client, ClientAuth, Provider};
 
 /// The access token the dialogues start with.
-pub const TOKEN: &str = "ya29.old-ACCESS-token-0123456789abcdefghij";
+pub const TOKEN: &str = "tk29_old-ACCESS-token-0123456789abcdefghij";
 /// The access token a refresh hands out.
-pub const FRESH: &str = "ya29.new-ACCESS-token-9876543210zyxwvutsrq";
+pub const FRESH: &str = "tk29_new-ACCESS-token-9876543210zyxwvutsrq";
 /// The refresh token.
-pub const REFRESH: &str = "1//refresh-TOKEN-0123456789abcdefghijklmn";
+pub const REFRESH: &str = "rt//refresh-TOKEN-0123456789abcdefghijklmn";
 /// The client secret.
-pub const CLIENT_SECRET: &str = "GOCSPX-client-SECRET-0123456789abcdef";
+pub const CLIENT_SECRET: &str = "CLISEC-client-SECRET-0123456789abcdef";
 /// The mailbox.
 pub const USER: &str = "alice@example.com";
 /// The token endpoint of [`provider`].
